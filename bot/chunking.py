@@ -1,0 +1,148 @@
+"""Token-aware chunking that prefers markdown headings and paragraph ends as boundaries.
+
+Every chunk is an exact slice of the document text (``text[start:end]``), so a citation can
+point a reader at the very characters it quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.offline import encoding
+from bot.records import Chunk, Document
+from bot.text import sentence_spans
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\n[ \t]*\n|\Z)", re.DOTALL)
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    headings: tuple[str, ...]
+    kind: str  # "heading", "paragraph" (first sentence of a paragraph) or "sentence"
+
+
+def count_tokens(text: str) -> int:
+    return len(encoding().encode_ordinary(text))
+
+
+def chunk_document(doc: Document, max_tokens: int = 400, overlap: int = 60) -> list[Chunk]:
+    units = list(_units(doc.text, max_tokens))
+    groups = _group(units, max_tokens, overlap)
+    chunks = []
+    for index, group in enumerate(groups):
+        start, end = group[0].start, group[-1].end
+        text = doc.text[start:end]
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}-{doc.content_hash[:8]}-{index:04d}",
+                doc_id=doc.doc_id,
+                index=index,
+                text=text,
+                start=start,
+                end=end,
+                tokens=count_tokens(text),
+                headings=list(group[0].headings),
+                title=doc.title,
+                metadata=dict(doc.metadata),
+            )
+        )
+    return chunks
+
+
+def _units(text: str, max_tokens: int):
+    """Headings, and paragraphs cut into sentences (and sentences into word runs if huge)."""
+    stack: list[tuple[int, str]] = []
+    for para in _PARAGRAPH.finditer(text):
+        block = para.group(0)
+        lines = block.split("\n")
+        heading = _HEADING.match(lines[0]) if len(lines) == 1 else None
+        if heading:
+            level = len(heading.group(1))
+            stack = [(lv, t) for lv, t in stack if lv < level] + [(level, heading.group(2))]
+            yield _Unit(para.start(), para.end(), count_tokens(block), _path(stack), "heading")
+            continue
+        first = True
+        for s, e in sentence_spans(block, para.start()):
+            for ws, we, tokens in _split_long(text, s, e, max_tokens):
+                yield _Unit(ws, we, tokens, _path(stack), "paragraph" if first else "sentence")
+                first = False
+
+
+def _path(stack: list[tuple[int, str]]) -> tuple[str, ...]:
+    return tuple(t for _, t in stack)
+
+
+def _split_long(text: str, start: int, end: int, max_tokens: int):
+    tokens = count_tokens(text[start:end])
+    if tokens <= max_tokens:
+        yield start, end, tokens
+        return
+    # A run-on "sentence" (tables, lists without punctuation): cut between words.
+    run_start, run_tokens, last_end = start, 0, start
+    for word in re.finditer(r"\S+", text[start:end]):
+        w_start, w_end = start + word.start(), start + word.end()
+        w_tokens = count_tokens(word.group(0)) + 1
+        if run_tokens + w_tokens > max_tokens and run_tokens:
+            yield run_start, last_end, run_tokens
+            run_start, run_tokens = w_start, 0
+        run_tokens += w_tokens
+        last_end = w_end
+    yield run_start, last_end, run_tokens
+
+
+def _group(units: list[_Unit], max_tokens: int, overlap: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    carried = 0  # how many leading units of `current` are overlap from the previous chunk
+    min_tokens = max_tokens // 4
+
+    def size(items: list[_Unit]) -> int:
+        return sum(u.tokens for u in items)
+
+    def emit(items: list[_Unit]) -> None:
+        if any(u.kind != "heading" for u in items):
+            groups.append(items)
+
+    for unit in units:
+        if unit.kind == "heading" and len(current) > carried and size(current) >= min_tokens:
+            emit(current)
+            current, carried = [], 0
+        while current and size(current) + unit.tokens > max_tokens and len(current) > carried:
+            cut = _best_cut(current, max_tokens, carried)
+            emit(current[:cut])
+            tail = _overlap_tail(current[:cut], overlap)
+            current = tail + current[cut:]
+            carried = len(tail)
+            if size(current) + unit.tokens > max_tokens and carried:
+                current, carried = current[carried:], 0
+        current.append(unit)
+    if len(current) > carried:
+        emit(current)
+    return groups
+
+
+def _best_cut(items: list[_Unit], max_tokens: int, carried: int) -> int:
+    """Cut before the last paragraph or heading start that keeps the chunk at least half full."""
+    total = 0
+    best = len(items)
+    for i, unit in enumerate(items):
+        if i > carried and unit.kind in ("heading", "paragraph") and total >= max_tokens // 2:
+            best = i
+        total += unit.tokens
+    return best
+
+
+def _overlap_tail(items: list[_Unit], overlap: int) -> list[_Unit]:
+    tail: list[_Unit] = []
+    total = 0
+    for unit in reversed(items):
+        if unit.kind == "heading" or total + unit.tokens > overlap:
+            break
+        tail.insert(0, unit)
+        total += unit.tokens
+    return tail

@@ -1,0 +1,27 @@
+"""One small exception tree. Messages name the fix; only surfaces turn them into exit codes."""
+
+from __future__ import annotations
+
+
+class AccordError(Exception):
+    """Anything a user can cause: bad input, missing index, unreachable server."""
+
+
+class ConfigError(AccordError):
+    """A setting has a value Accord cannot use."""
+
+
+class SourceError(AccordError):
+    """A file or URL could not be read into a document."""
+
+
+class IndexMissingError(AccordError):
+    """A question was asked before anything was ingested."""
+
+
+class StoreError(AccordError):
+    """The vector store (local or a Chroma server) could not be used."""
+
+
+class ModelError(AccordError):
+    """A model (embedding or chat) could not be loaded or called."""

@@ -1,0 +1,84 @@
+"""Sentence-level evidence: the passages' sentences scored against the question.
+
+Both answer modes start here: the extractive composer picks from these sentences, the LLM mode
+uses the best score to decide whether to answer at all, and the citation stage uses the same
+vectors to find which sentence of a passage supports an answer sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.records import Passage
+from bot.text import sentence_spans
+
+_MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)")
+
+
+@dataclass
+class Sentence:
+    passage: int  # index into the passages list
+    start: int  # document offsets
+    end: int
+    text: str
+    score: float = 0.0
+
+
+class VectorCache:
+    """Sentence vectors by text: the same passages come back question after question."""
+
+    def __init__(self, embedder, size: int = 20_000) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_batch(missing), strict=True):
+                self._cache[text] = vector
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        for text in texts:
+            self._cache.move_to_end(text)
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
+    """Readable sentences of each passage (headings and fragments dropped), with offsets."""
+    out: list[Sentence] = []
+    for i, passage in enumerate(passages):
+        chunk = passage.chunk
+        for s, e in sentence_spans(chunk.text, chunk.start):
+            raw = chunk.text[s - chunk.start : e - chunk.start]
+            if raw.lstrip().startswith("#") or "\n" in raw.strip() and raw.count("|") > 2:
+                continue
+            markup = _MARKUP.match(raw)
+            if markup:
+                s += markup.end()
+                raw = raw[markup.end() :]
+            text = " ".join(raw.split())
+            if len(text) < 25 or len(text.split()) < 5:
+                continue
+            out.append(Sentence(i, s, e, text))
+    return out
+
+
+def score_sentences(
+    sentences: list[Sentence], query_vectors: np.ndarray, cache: VectorCache
+) -> np.ndarray:
+    """Cosine similarity of each sentence to its closest query; sets ``Sentence.score``."""
+    if not sentences:
+        return np.zeros((0, query_vectors.shape[1]), dtype=np.float32)
+    vectors = cache.vectors([s.text for s in sentences])
+    scores = (vectors @ query_vectors.T).max(axis=1)
+    for sentence, score in zip(sentences, scores, strict=True):
+        sentence.score = float(score)
+    return vectors

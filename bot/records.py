@@ -1,0 +1,139 @@
+"""The typed records that flow between stages. Plain data, no behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """A loaded source: the text we chunk and the metadata we cite."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str  # absolute file path or URL: the key incremental ingest diffs on
+    content_hash: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def link(self) -> str:
+        """Where a reader can check the document: its declared URL, else where we read it."""
+        return str(self.metadata.get("source_url") or self.source)
+
+
+@dataclass
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str  # exactly document.text[start:end]
+    start: int
+    end: int
+    tokens: int
+    headings: list[str] = field(default_factory=list)
+    title: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def heading_path(self) -> str:
+        return " > ".join(self.headings)
+
+    @property
+    def context_text(self) -> str:
+        """What gets embedded and keyword-indexed: a short header gives the chunk its context."""
+        header = self.title
+        if self.headings:
+            header = f"{header} — {self.heading_path}" if header else self.heading_path
+        return f"{header}\n\n{self.text}" if header else self.text
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk: Chunk
+    score: float  # fused score used for ranking
+    dense: float | None = None  # cosine similarity to the query, when the dense retriever saw it
+    keyword: float | None = None  # BM25 score, when the keyword retriever saw it
+    rank: int = 0
+
+
+@dataclass
+class Citation:
+    number: int
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    issuer: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str = ""
+    passage: str = ""  # the whole chunk, so a reader sees the quote in context
+    passage_start: int = 0  # document offset of passage[0]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # document offsets of each quote
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["spans"] = [list(s) for s in self.spans]
+        return data
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+    support: list[float] = field(default_factory=list)  # per answer sentence, 0..1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "closest": [
+                {
+                    "doc_id": p.chunk.doc_id,
+                    "title": p.chunk.title,
+                    "chunk_id": p.chunk.chunk_id,
+                    "text": p.chunk.text,
+                    "score": p.score,
+                }
+                for p in self.passages
+            ],
+            "timings": self.timings,
+            "support": self.support,
+        }
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0  # chunks written (embedded) by this run
+    embedded: int = 0  # texts sent to the embedding model
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.failed)} failed; {self.chunks} chunks written in {self.seconds:.1f} s"
+        )

@@ -1,0 +1,177 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 ranked lists fused by reciprocal rank fusion.
+
+Filters are applied inside both retrievers (a Chroma ``where`` and a mask over BM25 scores), so
+a filtered question never sees a passage from outside the filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.errors import AccordError
+from bot.records import Chunk, Passage
+from bot.store import date_number
+
+
+@dataclass
+class Filters:
+    issuers: list[str] = field(default_factory=list)
+    date_from: str = ""
+    date_to: str = ""
+    doc_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        if value is None:
+            return cls()
+        if isinstance(value, Filters):
+            return value
+        if not isinstance(value, dict):
+            raise AccordError(f"filters must be a dict or Filters, got {type(value).__name__}")
+        unknown = set(value) - {"issuers", "issuer", "date_from", "date_to", "doc_ids"}
+        if unknown:
+            raise AccordError(
+                f"unknown filter(s) {', '.join(sorted(unknown))}; "
+                "use issuers, date_from, date_to, doc_ids"
+            )
+        issuers = value.get("issuers", value.get("issuer")) or []
+        doc_ids = value.get("doc_ids") or []
+        filters = cls(
+            issuers=[issuers] if isinstance(issuers, str) else list(issuers),
+            date_from=str(value.get("date_from") or ""),
+            date_to=str(value.get("date_to") or ""),
+            doc_ids=[doc_ids] if isinstance(doc_ids, str) else list(doc_ids),
+        )
+        for name in ("date_from", "date_to"):
+            raw = getattr(filters, name)
+            if raw and not date_number(raw):
+                raise AccordError(f"{name}={raw!r} is not a date; use YYYY-MM-DD")
+        return filters
+
+    @property
+    def active(self) -> bool:
+        return bool(self.issuers or self.date_from or self.date_to or self.doc_ids)
+
+    def _bounds(self) -> tuple[int, int]:
+        low = date_number(self.date_from) if self.date_from else 0
+        high = date_number(self.date_to) if self.date_to else 0
+        if high and self.date_to and len(self.date_to) < 10:
+            high = int(str(high)[: len(self.date_to.replace("-", ""))].ljust(8, "9"))
+        return low, high
+
+    def where(self) -> dict | None:
+        """The same filter as a Chroma ``where`` clause."""
+        clauses: list[dict] = []
+        if self.issuers:
+            clauses.append({"issuer": {"$in": self.issuers}})
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": self.doc_ids}})
+        low, high = self._bounds()
+        if low:
+            clauses.append({"date_int": {"$gte": low}})
+        if high:
+            clauses.append({"date_int": {"$lte": high}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if self.issuers and str(chunk.metadata.get("issuer", "")) not in self.issuers:
+            return False
+        if self.doc_ids and chunk.doc_id not in self.doc_ids:
+            return False
+        low, high = self._bounds()
+        when = date_number(chunk.metadata.get("date"))
+        if low and when < low:
+            return False
+        return not (high and (when == 0 or when > high))
+
+
+def standalone_queries(question: str, history: Sequence[dict] | None) -> list[str]:
+    """A follow-up ("and when did it enter into force?") is searched with and without the
+    previous user turn, so it finds its topic without losing a genuine change of subject."""
+    queries = [question]
+    previous = [m.get("content", "") for m in history or [] if m.get("role") == "user"]
+    previous = [p for p in previous if isinstance(p, str) and p.strip()]
+    if previous:
+        queries.append(f"{previous[-1]} {question}")
+    return queries
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion: sum of 1/(k + rank) over the lists an item appears in."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class HybridRetriever:
+    def __init__(self, index, embedder, settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._chunks: dict[str, Chunk] = {}
+        self._generation = ""
+
+    def chunks(self) -> dict[str, Chunk]:
+        generation = self.index.catalog.generation
+        if generation != self._generation:
+            self._chunks = {c.chunk_id: c for c in self.index.catalog.chunks()}
+            self.index.refresh_keyword()
+            self._generation = generation
+        return self._chunks
+
+    def search(
+        self,
+        queries: Sequence[str],
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+        query_vectors: np.ndarray | None = None,
+    ) -> list[Passage]:
+        k = k or self.settings.top_k
+        mode = mode or self.settings.retrieval
+        filters = filters or Filters()
+        chunks = self.chunks()
+        if not chunks:
+            return []
+        n = max(self.settings.candidates, k)
+        rankings: list[list[str]] = []
+        dense: dict[str, float] = {}
+        keyword: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            vectors = query_vectors
+            if vectors is None:
+                vectors = self.embedder.embed_batch(list(queries))
+            for vector in vectors:
+                hits = self.index.store.search(vector.tolist(), n, filters.where())
+                hits = [(cid, s) for cid, s in hits if cid in chunks]
+                rankings.append([cid for cid, _ in hits])
+                for cid, sim in hits:
+                    dense[cid] = max(sim, dense.get(cid, -1.0))
+        if mode in ("hybrid", "bm25"):
+            ids = self.index.keyword.ids
+            mask = np.array([filters.accepts(chunks[c]) if c in chunks else False for c in ids])
+            for query in queries:
+                scores = self.index.keyword.scores(query)
+                if not len(scores):
+                    continue
+                scores = np.where(mask, scores, 0.0)
+                order = np.argsort(-scores)[:n]
+                order = [i for i in order if scores[i] > 0]
+                rankings.append([ids[i] for i in order])
+                for i in order:
+                    keyword[ids[i]] = max(float(scores[i]), keyword.get(ids[i], 0.0))
+        fused = rrf(rankings, self.settings.rrf_k)
+        best = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        return [
+            Passage(chunks[cid], fused[cid], dense.get(cid), keyword.get(cid), rank=i + 1)
+            for i, cid in enumerate(best)
+        ]

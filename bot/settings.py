@@ -1,0 +1,120 @@
+"""One typed settings object, read once from ``ACCORD_*`` variables and overridable in code.
+
+Validation happens on construction so a bad value fails at start-up with the value in the
+message, not deep inside a query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+
+# Fields that change what is stored in the index; a change to any of them needs --rebuild.
+INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    corpus_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "corpus")
+    chroma_url: str = ""
+    collection: str = "accord"
+    embedding_model: str = "minilm"
+    chunk_tokens: int = 400
+    chunk_overlap: int = 60
+    retrieval: str = "hybrid"
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    answer_mode: str = "extractive"
+    max_sentences: int = 4
+    # Tuned on the dev split of evals/dataset.jsonl (see evals/README in the main README).
+    abstain_threshold: float = 0.42
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_max_tokens: int = 512
+    url_timeout: float = 15.0
+    url_max_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        if self.retrieval not in RETRIEVAL_MODES:
+            raise ConfigError(
+                f"retrieval={self.retrieval!r} is not one of {', '.join(RETRIEVAL_MODES)}"
+            )
+        for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens:
+            raise ConfigError(
+                f"chunk_overlap must be between 0 and chunk_tokens ({self.chunk_tokens}), "
+                f"got {self.chunk_overlap}"
+            )
+        if self.chunk_tokens < 50:
+            raise ConfigError(f"chunk_tokens must be at least 50, got {self.chunk_tokens}")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"chroma_url must look like http://host:port, got {self.chroma_url!r}"
+            )
+        if self.url_timeout <= 0 or self.url_max_bytes <= 0:
+            raise ConfigError("url_timeout and url_max_bytes must be positive")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``ACCORD_<FIELD>`` variables, then keyword overrides on top."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ACCORD_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["data_dir"] = str(self.data_dir)
+        data["corpus_dir"] = str(self.corpus_dir)
+        data["llm_api_key"] = "***" if self.llm_api_key else ""
+        return data
+
+    def index_fingerprint(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _parse(name: str, raw: str, type_name: Any) -> Any:
+    type_name = str(type_name)
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"ACCORD_{name.upper()}={raw!r} is not a number") from None
+    return raw
