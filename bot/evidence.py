@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.records import Passage
-from bot.text import sentence_spans
+from bot.text import paragraph_spans, sentence_spans
 
 _MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)")
 
@@ -56,10 +56,15 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     out: list[Sentence] = []
     for i, passage in enumerate(passages):
         chunk = passage.chunk
-        for s, e in sentence_spans(chunk.text, chunk.start):
+        spans = [
+            span
+            for p_start, p_end in paragraph_spans(chunk.text)
+            for span in sentence_spans(chunk.text[p_start:p_end], chunk.start + p_start)
+        ]
+        for s, e in spans:
             raw = chunk.text[s - chunk.start : e - chunk.start]
-            if raw.lstrip().startswith("#") or "\n" in raw.strip() and raw.count("|") > 2:
-                continue
+            if raw.startswith("#") or raw.startswith("|") or raw.count("|") > 2:
+                continue  # headings and table rows read badly as answer sentences
             markup = _MARKUP.match(raw)
             if markup:
                 s += markup.end()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def _stemmer():
 def tokenize(texts: list[str]):
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 

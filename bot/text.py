@@ -33,3 +33,11 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         if e - trail > s + lead:
             result.append((offset + s + lead, offset + e - trail))
     return result
+
+
+_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\n[ \t]*\n|\Z)", re.DOTALL)
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each blank-line separated block, whitespace trimmed."""
+    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]

@@ -1,0 +1,105 @@
+"""Shared fixtures: an offline guard, a data dir per test, and models loaded once per session."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+for name in list(os.environ):
+    if name.startswith("ACCORD_"):
+        del os.environ[name]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CORPUS = FIXTURES / "corpus"
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _is_loopback(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach {address!r}: only loopback is allowed")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach {address!r}: only loopback is allowed")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def block_network(monkeypatch):
+    """Every test runs with non-loopback connections refused."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """Each test gets its own data dir, also as ACCORD_DATA_DIR for code that reads env."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from bot.embeddings import get_embedder
+    from bot.offline import prepare
+
+    prepare(PROJECT / "data")
+    return get_embedder("minilm")
+
+
+@pytest.fixture(scope="session")
+def indexed_dir(tmp_path_factory, embedder) -> Path:
+    """A data dir holding the fixture corpus, ingested once for the session (read-only)."""
+    from bot import Bot
+
+    path = tmp_path_factory.mktemp("indexed") / "data"
+    report = Bot(data_dir=path).ingest([FIXTURE_CORPUS])
+    assert report.ok and len(report.added) == 4
+    return path
+
+
+@pytest.fixture
+def indexed_bot(indexed_dir):
+    from bot import Bot
+
+    return Bot(data_dir=indexed_dir)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A writable copy of the fixture corpus, for tests that edit or delete files."""
+    target = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, target)
+    return target
