@@ -145,7 +145,10 @@ class Bot:
         )
         retrieved = time.perf_counter()
         sentences = passage_sentences(passages)
-        vectors = score_sentences(sentences, query_vectors, self.vectors)
+        vectors = score_sentences(
+            sentences, passages, queries, query_vectors, self.vectors, self.index.keyword,
+            self.settings.lexical_weight, self.settings.sentence_context,
+        )
         best = max((s.score for s in sentences), default=0.0)
         timings = {"retrieve": retrieved - started}
         if best < self.settings.abstain_threshold:

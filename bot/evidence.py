@@ -77,13 +77,45 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
 
 
 def score_sentences(
-    sentences: list[Sentence], query_vectors: np.ndarray, cache: VectorCache
+    sentences: list[Sentence],
+    passages: Sequence[Passage],
+    queries: Sequence[str],
+    query_vectors: np.ndarray,
+    cache: VectorCache,
+    keyword=None,
+    lexical_weight: float = 0.0,
+    context: bool = False,
 ) -> np.ndarray:
-    """Cosine similarity of each sentence to its closest query; sets ``Sentence.score``."""
+    """Score each sentence against its closest query and set ``Sentence.score``.
+
+    The score is the cosine similarity of the sentence (optionally prefixed with its section
+    heading, since "Fines can reach 7%" means little without "EU AI Act — Enforcement") plus a
+    share of the question's idf-weighted terms that the sentence contains: MiniLM alone
+    misses exact policy terms. Returns the plain sentence vectors (for diversity and support).
+    """
     if not sentences:
         return np.zeros((0, query_vectors.shape[1]), dtype=np.float32)
     vectors = cache.vectors([s.text for s in sentences])
-    scores = (vectors @ query_vectors.T).max(axis=1)
+    scored = vectors
+    if context:
+        texts = [_with_context(s, passages[s.passage]) for s in sentences]
+        scored = cache.vectors(texts)
+    scores = (scored @ query_vectors.T).max(axis=1)
+    if keyword is not None and lexical_weight:
+        from bot.keyword import terms
+
+        wanted = {t: keyword.idf(t) for q in queries for t in terms(q)}
+        total = sum(wanted.values())
+        if total:
+            for i, sentence in enumerate(sentences):
+                found = set(terms(sentence.text)) & wanted.keys()
+                scores[i] += lexical_weight * sum(wanted[t] for t in found) / total
     for sentence, score in zip(sentences, scores, strict=True):
         sentence.score = float(score)
     return vectors
+
+
+def _with_context(sentence: Sentence, passage: Passage) -> str:
+    chunk = passage.chunk
+    header = chunk.headings[-1] if chunk.headings else chunk.title
+    return f"{header}: {sentence.text}" if header else sentence.text

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +34,20 @@ def tokenize(texts: list[str]):
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
+def terms(text: str) -> list[str]:
+    """Stemmed, stopword-free terms, exactly as the index sees them."""
+    tokens = tokenize([text])
+    words = {i: w for w, i in tokens.vocab.items()}
+    return [words[i] for i in tokens.ids[0]]
+
+
 class KeywordIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._model = None
         self._ids: list[str] = []
         self._generation = ""
+        self._df: dict[str, int] = {}
 
     def build(self, chunks: list[Chunk], generation: str) -> None:
         import bm25s
@@ -47,13 +57,20 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         ids = [c.chunk_id for c in chunks]
         model = bm25s.BM25()
+        df: Counter[str] = Counter()
         if chunks:
-            model.index(tokenize([c.context_text for c in chunks]), show_progress=False)
+            tokens = tokenize([c.context_text for c in chunks])
+            model.index(tokens, show_progress=False)
             model.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+            words = {i: w for w, i in tokens.vocab.items()}
+            for row in tokens.ids:
+                df.update({words[i] for i in row})
+        state = {"generation": generation, "ids": ids, "df": dict(df)}
+        (tmp / "ids.json").write_text(json.dumps(state))
         shutil.rmtree(self.folder, ignore_errors=True)
         tmp.replace(self.folder)
         self._model, self._ids, self._generation = (model if chunks else None), ids, generation
+        self._df = dict(df)
 
     def generation_on_disk(self) -> str:
         try:
@@ -72,16 +89,20 @@ class KeywordIndex:
 
         data = json.loads((self.folder / "ids.json").read_text())
         self._ids = data["ids"]
+        self._df = data.get("df", {})
         self._model = bm25s.BM25.load(str(self.folder / "bm25")) if self._ids else None
         self._generation = generation
+
+    def idf(self, term: str) -> float:
+        """BM25's idf: rare terms weigh more; a term the corpus never uses weighs most."""
+        n, df = len(self._ids), self._df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def scores(self, query: str) -> np.ndarray:
         """One BM25 score per chunk, aligned with ``ids``."""
         if self._model is None:
             return np.zeros(len(self._ids), dtype=np.float32)
-        tokens = tokenize([query])
-        vocab_inv = {v: k for k, v in tokens.vocab.items()}
-        words = [vocab_inv[i] for i in tokens.ids[0]]
+        words = terms(query)
         if not words:
             return np.zeros(len(self._ids), dtype=np.float32)
         return np.asarray(self._model.get_scores(words), dtype=np.float32)

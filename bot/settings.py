@@ -37,6 +37,8 @@ class Settings:
     rrf_k: int = 60
     answer_mode: str = "extractive"
     max_sentences: int = 4
+    lexical_weight: float = 0.0
+    sentence_context: bool = False
     # Tuned on the dev split of evals/dataset.jsonl (see evals/README in the main README).
     abstain_threshold: float = 0.42
     llm_base_url: str = ""
@@ -115,6 +117,8 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             return int(raw)
         if type_name == "float":
             return float(raw)
+        if type_name == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
     except ValueError:
         raise ConfigError(f"ACCORD_{name.upper()}={raw!r} is not a number") from None
     return raw
