@@ -16,30 +16,39 @@ def main(argv: list[str] | None = None) -> int:
         "Incremental: unchanged documents are skipped without re-embedding.",
     )
     parser.add_argument(
-        "paths", nargs="*", help="files, folders (walked recursively) or http(s) URLs; "
-        "default: the shipped corpus/ (ACCORD_CORPUS_DIR)"
+        "paths",
+        nargs="*",
+        help="files, folders (walked recursively) or http(s) URLs; "
+        "default: the shipped corpus/ (ACCORD_CORPUS_DIR)",
     )
     parser.add_argument(
-        "--no-prune", dest="prune", action="store_false",
+        "--no-prune",
+        dest="prune",
+        action="store_false",
         help="keep documents that disappeared from an ingested folder (pruning is on by "
         "default: a file deleted from a folder you ingest again is removed from the index)",
     )
     parser.add_argument("--rebuild", action="store_true", help="empty the index and start over")
-    parser.add_argument("--data-dir", help="where the index lives (default ./data, ACCORD_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir", help="where the index lives (default ./data, ACCORD_DATA_DIR)"
+    )
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
     try:
         bot = Bot(data_dir=args.data_dir, chroma_url=args.chroma_url)
-        report = bot.ingest(args.paths or None, prune=args.prune, rebuild=args.rebuild,
-                            progress=not args.quiet)
+        report = bot.ingest(
+            args.paths or None, prune=args.prune, rebuild=args.rebuild, progress=not args.quiet
+        )
     except AccordError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: documents finished so far are saved; run again to complete",
-              file=sys.stderr)
+        print(
+            "interrupted: documents finished so far are saved; run again to complete",
+            file=sys.stderr,
+        )
         return 130
     for source, reason in report.failed:
         print(f"failed: {source}: {reason}", file=sys.stderr)

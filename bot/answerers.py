@@ -43,7 +43,7 @@ class ExtractiveAnswerer(Answerer):
 
     name = "extractive"
     diversity = 0.3  # MMR trade-off: how much redundancy with chosen sentences costs
-    duplicate = 0.88  # cosine above which a sentence repeats one already chosen
+    duplicate = 0.8  # cosine above which a sentence repeats one already chosen
     keep_ratio = 0.75  # stop when candidates fall below this share of the best score
 
     def select(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> list[int]:

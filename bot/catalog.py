@@ -64,17 +64,36 @@ class Catalog:
     def put(self, doc: Document, chunks: list[Chunk]) -> None:
         with closing(self._connect()) as db, db:
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
-            db.execute("DELETE FROM documents WHERE doc_id = ? OR source = ?",
-                       (doc.doc_id, doc.source))
+            db.execute(
+                "DELETE FROM documents WHERE doc_id = ? OR source = ?", (doc.doc_id, doc.source)
+            )
             db.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (doc.doc_id, doc.source, doc.content_hash, doc.title,
-                 json.dumps(doc.metadata, ensure_ascii=False), len(chunks), time.time()),
+                (
+                    doc.doc_id,
+                    doc.source,
+                    doc.content_hash,
+                    doc.title,
+                    json.dumps(doc.metadata, ensure_ascii=False),
+                    len(chunks),
+                    time.time(),
+                ),
             )
             db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(c.chunk_id, c.doc_id, c.index, c.start, c.end, c.tokens,
-                  json.dumps(c.headings, ensure_ascii=False), c.text) for c in chunks],
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.index,
+                        c.start,
+                        c.end,
+                        c.tokens,
+                        json.dumps(c.headings, ensure_ascii=False),
+                        c.text,
+                    )
+                    for c in chunks
+                ],
             )
             self._bump(db)
 
@@ -97,8 +116,20 @@ class Catalog:
             doc = docs.get(doc_id)
             if doc is None:
                 continue
-            out.append(Chunk(chunk_id, doc_id, idx, text, start, end, tokens,
-                             json.loads(headings), doc.title, dict(doc.metadata, source=doc.source)))
+            out.append(
+                Chunk(
+                    chunk_id,
+                    doc_id,
+                    idx,
+                    text,
+                    start,
+                    end,
+                    tokens,
+                    json.loads(headings),
+                    doc.title,
+                    dict(doc.metadata, source=doc.source),
+                )
+            )
         return out
 
     def get_meta(self, key: str, default: str = "") -> str:

@@ -13,7 +13,7 @@ from bot.answerers import NO_ANSWER, get_answerer
 from bot.citations import Renumberer, build_citations
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
-from bot.evidence import VectorCache, passage_sentences, score_sentences
+from bot.evidence import VectorCache, passage_sentences, score_sentences, unknown_words
 from bot.offline import prepare
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
@@ -146,16 +146,26 @@ class Bot:
         retrieved = time.perf_counter()
         sentences = passage_sentences(passages)
         vectors = score_sentences(
-            sentences, passages, queries, query_vectors, self.vectors, self.index.keyword,
-            self.settings.lexical_weight, self.settings.sentence_context,
+            sentences,
+            passages,
+            queries,
+            query_vectors,
+            self.vectors,
+            self.index.keyword,
+            self.settings.lexical_weight,
+            self.settings.sentence_context,
         )
         best = max((s.score for s in sentences), default=0.0)
+        unknown = unknown_words(question, self.index.keyword) if self.settings.check_names else []
         timings = {"retrieve": retrieved - started}
-        if best < self.settings.abstain_threshold:
-            yield ABSTAIN_TEXT
+        if best < self.settings.abstain_threshold or unknown:
+            text = ABSTAIN_TEXT
+            if unknown:
+                names = ", ".join(f"“{w}”" for w in unknown)
+                text = f"The indexed documents never mention {names}. {ABSTAIN_TEXT}"
+            yield text
             timings["total"] = time.perf_counter() - started
-            yield Answer(question, ABSTAIN_TEXT, [], True, passages, timings,
-                         self.answerer.name, [])
+            yield Answer(question, text, [], True, passages, timings, self.answerer.name, [], best)
             return
 
         renumber = Renumberer(len(passages))
@@ -172,16 +182,18 @@ class Bot:
         text = "".join(parts).strip()
         if NO_ANSWER in text or not text:
             timings["total"] = time.perf_counter() - started
-            yield Answer(question, ABSTAIN_TEXT, [], True, passages, timings,
-                         self.answerer.name, [])
+            yield Answer(
+                question, ABSTAIN_TEXT, [], True, passages, timings, self.answerer.name, [], best
+            )
             return
         citations, support = build_citations(
             text, renumber.numbers, passages, sentences, self.vectors
         )
         timings["answer"] = time.perf_counter() - retrieved
         timings["total"] = time.perf_counter() - started
-        yield Answer(question, text, citations, False, passages, timings,
-                     self.answerer.name, support)
+        yield Answer(
+            question, text, citations, False, passages, timings, self.answerer.name, support, best
+        )
 
     @staticmethod
     def _check(question: str) -> str:

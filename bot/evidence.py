@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.records import Passage
-from bot.text import paragraph_spans, sentence_spans
+from bot.text import block_spans, sentence_spans
 
 _MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)")
+# Emphasis, code and links read as plain text in an answer: **x**, __x__, `x`, [x](url).
+_INLINE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|\[([^\]]+)\]\([^)]*\)")
 
 
 @dataclass
@@ -58,7 +60,7 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
         chunk = passage.chunk
         spans = [
             span
-            for p_start, p_end in paragraph_spans(chunk.text)
+            for p_start, p_end in block_spans(chunk.text)
             for span in sentence_spans(chunk.text[p_start:p_end], chunk.start + p_start)
         ]
         for s, e in spans:
@@ -69,11 +71,15 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
             if markup:
                 s += markup.end()
                 raw = raw[markup.end() :]
-            text = " ".join(raw.split())
+            text = " ".join(_INLINE.sub(_plain, raw).split())
             if len(text) < 25 or len(text.split()) < 5:
                 continue
             out.append(Sentence(i, s, e, text))
     return out
+
+
+def _plain(match: re.Match) -> str:
+    return next(g for g in match.groups() if g is not None)
 
 
 def score_sentences(
@@ -119,3 +125,55 @@ def _with_context(sentence: Sentence, passage: Passage) -> str:
     chunk = passage.chunk
     header = chunk.headings[-1] if chunk.headings else chunk.title
     return f"{header}: {sentence.text}" if header else sentence.text
+
+
+# Diplomatic shorthand: a capital standing for a government or institution is not an unknown
+# name when the institution itself is in the corpus.
+METONYMS = {
+    "brussels": "European Union",
+    "strasbourg": "Council of Europe",
+    "washington": "United States",
+    "beijing": "China",
+    "london": "United Kingdom",
+    "moscow": "Russia",
+    "tokyo": "Japan",
+    "delhi": "India",
+    "ottawa": "Canada",
+    "berlin": "Germany",
+    "whitehall": "United Kingdom",
+}
+_SALIENT = re.compile(r"\b(?:[A-Z][\w&.-]*[A-Za-z]|[A-Z]{2,}|\d[\d/.-]*\d{2,}[\d/.-]*)\b")
+
+
+def salient_words(question: str) -> list[str]:
+    """Names, acronyms and long numbers: the words a question cannot do without.
+
+    A capitalised word counts unless it opens a sentence (where everything is capitalised).
+    """
+    words = []
+    for match in _SALIENT.finditer(question):
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in '.?!:"“(':
+            continue
+        words.append(match.group(0))
+    return words
+
+
+def unknown_words(question: str, keyword) -> list[str]:
+    """Salient words of the question that no indexed chunk contains.
+
+    If a question names something the documents never mention ("Colorado", "PL 2338"), the
+    documents cannot answer it, however close the remaining words come.
+    """
+    from bot.keyword import terms
+
+    unknown = []
+    for word in salient_words(question):
+        stems = terms(word)
+        if not stems or all(keyword.known(t) for t in stems):
+            continue
+        alias = METONYMS.get(word.lower().split("-")[0])  # "Strasbourg-based" too
+        if alias and all(keyword.known(t) for t in terms(alias)):
+            continue
+        unknown.append(word)
+    return unknown

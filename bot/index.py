@@ -79,8 +79,9 @@ class Index:
 
         if prune:
             self._prune(inputs, present, known, report)
-        self.catalog.set_meta("fingerprint", json.dumps(self.settings.index_fingerprint(),
-                                                        sort_keys=True))
+        self.catalog.set_meta(
+            "fingerprint", json.dumps(self.settings.index_fingerprint(), sort_keys=True)
+        )
         self.catalog.set_meta("last_ingest", time.strftime("%Y-%m-%d %H:%M:%S"))
         self.refresh_keyword()
         self.settings.save(self.settings.index_dir / "settings.json")

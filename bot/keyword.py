@@ -93,6 +93,9 @@ class KeywordIndex:
         self._model = bm25s.BM25.load(str(self.folder / "bm25")) if self._ids else None
         self._generation = generation
 
+    def known(self, term: str) -> bool:
+        return self._df.get(term, 0) > 0
+
     def idf(self, term: str) -> float:
         """BM25's idf: rare terms weigh more; a term the corpus never uses weighs most."""
         n, df = len(self._ids), self._df.get(term, 0)

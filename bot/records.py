@@ -93,6 +93,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     mode: str = "extractive"
     support: list[float] = field(default_factory=list)  # per answer sentence, 0..1
+    evidence: float = 0.0  # score of the best sentence found; below the threshold we abstain
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +114,7 @@ class Answer:
             ],
             "timings": self.timings,
             "support": self.support,
+            "evidence": self.evidence,
         }
 
 

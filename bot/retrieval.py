@@ -6,6 +6,7 @@ a filtered question never sees a passage from outside the filter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,13 +92,27 @@ class Filters:
         return not (high and (when == 0 or when > high))
 
 
+_FOLLOWUP = re.compile(
+    r"^(?:and|but|so|also|then|what about|how about|why|why not)\b"
+    r"|\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|she|his|her|there"
+    r"|the same|the former|the latter|each|both|either|neither)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_followup(question: str) -> bool:
+    """Pronouns or a leading "and/so/what about" mean the question leans on the last turn."""
+    return bool(_FOLLOWUP.search(question))
+
+
 def standalone_queries(question: str, history: Sequence[dict] | None) -> list[str]:
     """A follow-up ("and when did it enter into force?") is searched with and without the
-    previous user turn, so it finds its topic without losing a genuine change of subject."""
+    previous user turn, so it finds its topic without losing a genuine change of subject.
+    A question that stands on its own is searched alone, so an old topic cannot leak in."""
     queries = [question]
     previous = [m.get("content", "") for m in history or [] if m.get("role") == "user"]
     previous = [p for p in previous if isinstance(p, str) and p.strip()]
-    if previous:
+    if previous and looks_like_followup(question):
         queries.append(f"{previous[-1]} {question}")
     return queries
 

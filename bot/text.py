@@ -35,9 +35,28 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return result
 
 
-_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\n[ \t]*\n|\Z)", re.DOTALL)
+# A block ends at a blank line or at the end of the text (trailing newlines included).
+_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=[ \t]*\n[ \t]*\n|\s*\Z)", re.DOTALL)
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each blank-line separated block, whitespace trimmed."""
     return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
+
+
+_LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*+]|\d+[.)]|\([a-z0-9]+\))[ \t]+)")
+
+
+def block_spans(text: str) -> list[tuple[int, int]]:
+    """Paragraphs, with markdown list items split out: each item reads as its own block.
+
+    Plain line breaks inside a paragraph (hard-wrapped PDF text) do not split it.
+    """
+    blocks = []
+    for start, end in paragraph_spans(text):
+        cut = start
+        for match in _LIST_ITEM.finditer(text, start, end):
+            blocks.append((cut, match.start()))
+            cut = match.end()
+        blocks.append((cut, end))
+    return [(s, e) for s, e in blocks if text[s:e].strip()]

@@ -45,11 +45,12 @@ SYSTEM_FONTS = (
 )
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace")
 
+# First-visit questions for the shipped corpus (build_app/launch take others).
 EXAMPLES = (
-    "Where was the first AI safety summit held?",
-    "What does the EU AI Act ban outright?",
+    "What are AI safety institutes?",
+    "What is the Council of Europe Framework Convention on AI?",
     "What is the G7 Hiroshima AI Process?",
-    "What did the UN General Assembly resolve about AI in 2024?",
+    "What did Sam Altman propose in 2026?",
 )
 
 UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf")
@@ -873,6 +874,39 @@ HEAD = """
     const link = marker(event);
     if (link) show(link);
   });
+  // Follow the answer while it streams; when it is complete, show its beginning (not the
+  // bottom of its source cards), so the reader starts with the answer text.
+  const shown = new Set();
+  let pending = false;
+  const follow = () => {
+    pending = false;
+    const log = document.querySelector("#accord-chat [role=log]");
+    if (!log) return;
+    if (log.querySelector(".accord-streaming")) {
+      log.scrollTop = log.scrollHeight;
+      return;
+    }
+    const answers = log.querySelectorAll(".accord-answer, .accord-error");
+    const last = answers[answers.length - 1];
+    const key = last && (last.id || last.textContent.slice(0, 80));
+    if (!last || shown.has(key)) return;
+    shown.add(key);
+    const base = log.getBoundingClientRect().top;
+    const questions = log.querySelectorAll(".accord-q");
+    const question = questions[questions.length - 1];
+    let top = last.getBoundingClientRect().top - base - 48;
+    if (question) {  // start at the question when it fits comfortably above the answer
+      const fromQuestion = question.getBoundingClientRect().top - base - 16;
+      if (top - fromQuestion < log.clientHeight / 3) top = fromQuestion;
+    }
+    log.scrollTop += top;
+  };
+  new MutationObserver(() => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(follow);
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
 })();
 </script>
 """
@@ -1068,6 +1102,7 @@ def build_app(bot, examples: Sequence[str] | None = None):
                     render_markdown=True,
                     feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False,
+                    autoscroll=False,  # the head script scrolls (to the answer's start)
                     layout="panel",
                 )
                 active = gr.HTML(visible=False, elem_id="accord-active-filters")

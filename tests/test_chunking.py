@@ -54,7 +54,9 @@ def test_chunks_break_at_headings_and_keep_the_heading_path(chunks):
 
 def test_consecutive_chunks_within_a_section_overlap(chunks):
     overlapping = [
-        (a, b) for a, b in zip(chunks, chunks[1:]) if a.headings == b.headings and b.start < a.end
+        (a, b)
+        for a, b in zip(chunks, chunks[1:], strict=False)
+        if a.headings == b.headings and b.start < a.end
     ]
     assert overlapping, "expected sentence overlap between neighbours in one section"
     for a, b in overlapping:

@@ -5,8 +5,9 @@ from tests.conftest import FIXTURE_CORPUS, PROJECT
 
 
 def run(*args, cwd=PROJECT):
-    return subprocess.run([sys.executable, "ingest.py", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "ingest.py", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_help_documents_pruning():

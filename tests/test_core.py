@@ -12,9 +12,16 @@ from tests.conftest import FIXTURE_CORPUS, PROJECT, NetworkBlocked
 KNOWN = [
     ("Where was the first AI safety summit held?", "bletchley-summit", "Bletchley Park"),
     ("When do the EU's bans on AI practices start to apply?", "eu-ai-act", "2 February 2025"),
-    ("What did the G7 publish for developers of advanced AI?", "hiroshima-process", "code of conduct"),
-    ("Which agency restricted exports of chipmaking equipment?", "chip-export-controls",
-     "Bureau of Industry and Security"),
+    (
+        "What did the G7 publish for developers of advanced AI?",
+        "hiroshima-process",
+        "code of conduct",
+    ),
+    (
+        "Which agency restricted exports of chipmaking equipment?",
+        "chip-export-controls",
+        "Bureau of Industry and Security",
+    ),
 ]
 
 
@@ -146,7 +153,11 @@ def test_whole_pipeline_runs_in_a_fresh_process_with_the_network_blocked(tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env["HOME"] = str(tmp_path)  # nothing cached in the real home can help
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]

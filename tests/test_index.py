@@ -30,7 +30,10 @@ def test_reingesting_an_unchanged_folder_embeds_nothing(data_dir, corpus_copy, e
     bot = Bot(data_dir=data_dir)
     first = bot.ingest([corpus_copy])
     assert sorted(first.added) == [
-        "bletchley-summit", "chip-export-controls", "eu-ai-act", "hiroshima-process"
+        "bletchley-summit",
+        "chip-export-controls",
+        "eu-ai-act",
+        "hiroshima-process",
     ]
     assert first.chunks == len(catalog_ids(bot)) > 0
     embed_calls.clear()

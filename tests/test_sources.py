@@ -64,7 +64,9 @@ def test_html_gives_readable_text_not_markup(tmp_path):
 
 
 def test_pdf_text_is_extracted(tmp_path):
-    path = write(tmp_path / "paper.pdf", minimal_pdf("The Hiroshima code asks developers to report."))
+    path = write(
+        tmp_path / "paper.pdf", minimal_pdf("The Hiroshima code asks developers to report.")
+    )
     doc = load(str(path))
     assert "Hiroshima code asks developers" in doc.text
     assert doc.metadata["file_type"] == "pdf"

@@ -29,10 +29,19 @@ def chroma_server(tmp_path):
     port = free_port()
     log = open(tmp_path / "chroma.log", "w")
     proc = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={"ANONYMIZED_TELEMETRY": "False",
-                                                   "PATH": "/usr/bin:/bin"},
+        [
+            chroma,
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -39,6 +39,7 @@ BROWSER_ARGS = [
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 TIMEOUT_MS = 30_000
 
+EXAMPLES = ["Where was the first AI safety summit held?", "What does the EU AI Act ban outright?"]
 ANSWERS = "#accord-chat .accord-answer:not(.accord-streaming), #accord-chat .accord-error"
 
 
@@ -79,7 +80,7 @@ def served(tmp_path, embedder, monkeypatch):
     bot = Bot(data_dir=data)
     report = bot.ingest([FIXTURE_CORPUS, UNSAFE_DIR])
     assert report.ok and len(report.added) == 5, report.summary()
-    app = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
+    app = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True, examples=EXAMPLES)
     try:
         yield app.local_url, data
     finally:
@@ -122,7 +123,9 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             # First visit: the status line and the example questions.
             expect(page.locator(".accord-status")).to_contain_text("5 documents")
             expect(page.locator(".accord-status")).to_contain_text("last ingest")
-            expect(page.get_by_role("button", name=re.compile("Select example 1"))).to_be_visible()
+            for number, text in enumerate(EXAMPLES, start=1):
+                example = page.get_by_role("button", name=f"Select example {number}: {text}")
+                expect(example).to_be_visible()
 
             # 1. A question: streamed answer, [n] markers, one card per marker.
             first = ask(page, "Where was the first AI safety summit held?")
@@ -257,14 +260,12 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             # 9. An example question, in a conversation cleared with the chat's trash icon.
             page.locator("#accord-chat").get_by_role("button", name="Clear").click()
             expect(page.locator("#accord-chat .accord-answer")).to_have_count(0)
-            example = page.get_by_role("button", name=re.compile("Select example 2"))
+            example = page.get_by_role("button", name=f"Select example 2: {EXAMPLES[1]}")
             expect(example).to_be_visible()
             example.click()
             example_answer = wait_for_answer(page, 1)
             expect(page.locator(ANSWERS)).to_have_count(1)  # the old turns are really gone
-            expect(page.locator("#accord-chat .accord-q")).to_have_text(
-                ["What does the EU AI Act ban outright?"]
-            )
+            expect(page.locator("#accord-chat .accord-q")).to_have_text([EXAMPLES[1]])
             check_markers_match_cards(example_answer)
             expect(example_answer.locator(".accord-card .accord-title").first).to_contain_text(
                 "EU AI Act"

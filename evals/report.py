@@ -1,0 +1,479 @@
+"""Write a run's report.md, report.json, items.jsonl and plots; compare two saved reports."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from evals.dataset import KINDS, DatasetError
+from evals.runner import (
+    ABSTENTION_METRICS,
+    ANSWER_METRICS,
+    CITATION_METRICS,
+    LATENCY_METRICS,
+    RETRIEVAL_METRICS,
+    SEARCH_K,
+    RunResult,
+)
+
+LABELS = {
+    "recall@1": "Recall@1",
+    "recall@3": "Recall@3",
+    "recall@5": "Recall@5",
+    "recall@10": "Recall@10",
+    "mrr": "MRR",
+    "ndcg@10": "nDCG@10",
+    "must_include": "Must-include recall",
+    "token_f1": "Token F1",
+    "rouge_l": "ROUGE-L",
+    "semantic_similarity": "Semantic similarity",
+    "citation_precision": "Citation precision (gold doc)",
+    "citation_recall": "Citation recall",
+    "citation_support": "Citation precision (supports)",
+    "groundedness": "Groundedness",
+    "abstention_precision": "Abstention precision",
+    "abstention_recall": "Abstention recall",
+    "false_answer_rate": "False-answer rate",
+    "over_abstention": "Abstained on answerable",
+    "retrieve_p50_ms": "Retrieval p50 (ms)",
+    "retrieve_p95_ms": "Retrieval p95 (ms)",
+    "total_p50_ms": "Answer p50 (ms)",
+    "total_p95_ms": "Answer p95 (ms)",
+}
+TABLE_METRICS = (
+    RETRIEVAL_METRICS + ANSWER_METRICS + CITATION_METRICS + ABSTENTION_METRICS + LATENCY_METRICS
+)
+PLOT_METRICS = [
+    "recall@5", "mrr", "ndcg@10", "must_include", "token_f1", "rouge_l", "semantic_similarity",
+    "citation_precision", "citation_recall", "groundedness", "abstention_recall",
+]  # fmt: skip
+LOWER_IS_BETTER = {"false_answer_rate", "over_abstention", *LATENCY_METRICS}
+
+
+def run_dir(out: Path, result: RunResult) -> Path:
+    stamp = datetime.fromisoformat(result.started).strftime("%Y%m%d-%H%M%S")
+    base = out / f"{stamp}-{'+'.join(result.names)}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def write(result: RunResult, out: Path) -> Path:
+    """Write everything for one run into a new folder under ``out``; return that folder."""
+    folder = run_dir(Path(out), result)
+    folder.mkdir(parents=True)
+    data = to_json(result)
+    (folder / "report.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    with (folder / "items.jsonl").open("w", encoding="utf-8") as fh:
+        for config in result.configs:
+            for row in config.rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    plots = plot(data, folder, latencies(result))
+    (folder / "report.md").write_text(markdown(result, data, plots), encoding="utf-8")
+    return folder
+
+
+def to_json(result: RunResult) -> dict[str, Any]:
+    kinds = Counter(i.kind for i in result.items)
+    return {
+        "format": "accord-eval/1",
+        "created": result.started,
+        "dataset": result.dataset,
+        "split": result.split,
+        "corpus": result.corpus,
+        "items": len(result.items),
+        "items_by_kind": {k: kinds[k] for k in KINDS if kinds[k]},
+        "item_ids": [i.id for i in result.items],
+        "search_k": SEARCH_K,
+        "grounded_threshold": result.grounded_threshold,
+        "warm_up_seconds": round(result.warm_up_seconds, 3),
+        "torch_threads": result.threads,
+        "seconds": round(result.seconds, 3),
+        "configs": {
+            c.name: {
+                "settings": c.settings.to_dict(),
+                "answer_seconds": round(c.seconds, 3),
+                **_rounded(c.summary),
+            }
+            for c in result.configs
+        },
+    }
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def fmt(name: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if name.endswith("_ms"):
+        return f"{value:,.0f}"
+    return f"{value:.3f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def comparison_table(data: dict[str, Any], block: str = "overall") -> str:
+    names = list(data["configs"])
+    rows = []
+    for metric in TABLE_METRICS:
+        values = [data["configs"][n][block].get(metric) for n in names]
+        if all(v is None for v in values):
+            continue
+        cells = [fmt(metric, v) for v in values]
+        best = _best(metric, values)
+        if len(names) > 1 and best is not None:
+            cells = [f"**{c}**" if values[i] == best else c for i, c in enumerate(cells)]
+        rows.append([LABELS[metric]] + cells)
+    return _table(["Metric"] + names, rows)
+
+
+def _best(metric: str, values: list) -> float | None:
+    present = [v for v in values if v is not None]
+    if len(present) < 2 or len(set(present)) == 1:
+        return None
+    return min(present) if metric in LOWER_IS_BETTER else max(present)
+
+
+def config_table(config: dict[str, Any]) -> str:
+    kinds = [k for k in KINDS if k in config["by_kind"]]
+    header = ["Metric", f"overall (n={config['overall']['items']})"] + [
+        f"{k} (n={config['by_kind'][k]['items']})" for k in kinds
+    ]
+    rows = []
+    for metric in TABLE_METRICS:
+        values = [config["overall"].get(metric)] + [config["by_kind"][k].get(metric) for k in kinds]
+        if all(v is None for v in values):
+            continue
+        rows.append([LABELS[metric]] + [fmt(metric, v) for v in values])
+    return _table(header, rows)
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def worst(rows: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: (r["quality"], r["id"]))[:n]
+
+
+def _worst_md(rows: list[dict[str, Any]]) -> str:
+    out = []
+    for r in worst(rows):
+        m = r["metrics"]
+        facts = ", ".join(
+            f"{f} {'✓' if ok else '✗'}"
+            for f, ok in zip(
+                r["must_include"],
+                r["must_include_found"] or [False] * len(r["must_include"]),
+                strict=True,
+            )
+        )
+        got = (
+            r["error"]
+            and f"error: {r['error']}"
+            or ("(abstained) " if r["abstained"] else "") + _clip(r["answer"])
+        )
+        lines = [
+            f"**{r['id']}** ({r['kind']}, quality {r['quality']:.2f})",
+            f"- Question: {_clip(r['question'], 300)}",
+        ]
+        if r["history"]:
+            last = [t["content"] for t in r["history"] if t.get("role") == "user"][-1:]
+            if last:
+                lines.append(f"- Earlier question: {_clip(last[0], 200)}")
+        lines.append(
+            f"- Expected: {_clip(r['reference_answer'], 300) or '–'}"
+            + (f" — must include: {facts}" if facts else "")
+        )
+        lines.append(f"- Got: {got}")
+        if r["gold_doc_ids"]:
+            lines.append(
+                f"- Gold: {', '.join(r['gold_doc_ids'])}; retrieved: "
+                f"{', '.join(r['retrieved_doc_ids'][:5]) or '–'}; cited: "
+                f"{', '.join(dict.fromkeys(r['cited_doc_ids'])) or '–'}; recall@5 "
+                f"{fmt('', m['recall@5'])}"
+            )
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def markdown(result: RunResult, data: dict[str, Any], plots: list[str]) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in data["items_by_kind"].items())
+    parts = [
+        f"# Accord evaluation — {data['created']}",
+        "",
+        f"- Dataset: `{data['dataset']}`, split **{data['split']}**: {data['items']} items "
+        f"({kinds})",
+        f"- Corpus: `{data['corpus']}`",
+        f"- Configurations: {', '.join(f'`{n}`' for n in data['configs'])}",
+        f"- Ranking metrics over the documents of the top {data['search_k']} passages; "
+        f"groundedness threshold {data['grounded_threshold']:.2f}",
+        f"- Run time {data['seconds']:.1f} s (warm-up {data['warm_up_seconds']:.1f} s; latencies "
+        f"are measured with the sentence-vector cache warm, {data.get('torch_threads')} torch "
+        "thread(s))",
+    ]
+    if len(data["configs"]) > 1:
+        parts += ["", "## Comparison (all items)", "", comparison_table(data)]
+    for config in result.configs:
+        block = data["configs"][config.name]
+        s = block["settings"]
+        parts += [
+            "",
+            f"## `{config.name}`",
+            "",
+            f"retrieval `{s['retrieval']}`, answers `{s['answer_mode']}`"
+            + (f" (`{s['llm_model']}`)" if s["answer_mode"] != "extractive" else "")
+            + f", top_k {s['top_k']}, abstain threshold {s['abstain_threshold']}, "
+            f"{block['answer_seconds']:.1f} s for {block['overall']['items']} answers",
+            "",
+            config_table(block),
+            "",
+            f"### The 10 worst items (`{config.name}`)",
+            "",
+            _worst_md(config.rows),
+        ]
+    if plots:
+        parts += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    parts += ["", "## What the metrics mean", "", METRIC_NOTES]
+    return "\n".join(parts) + "\n"
+
+
+METRIC_NOTES = """\
+- **Recall@k**: share of an item's gold documents among the first k distinct documents retrieved.
+- **MRR**: 1 / rank of the first gold document (0 when none is retrieved).
+- **nDCG@10**: rank-discounted gain of the gold documents in the top 10, over the ideal ordering.
+- **Must-include recall**: share of the item's key facts found in the answer, after normalising
+  case, accents, numbers ("1.5 million" = "1 500 000") and dates ("2 August 2025" =
+  "August 2, 2025").
+- **Token F1 / ROUGE-L**: word overlap (SQuAD-style F1) and longest-common-subsequence F-measure
+  (`rouge-score`, stemmed) between the answer and the reference answer.
+- **Semantic similarity**: cosine of the MiniLM embeddings of the answer and the reference.
+- **Citation precision (gold doc)**: share of citations pointing into a gold document;
+  **(supports)**: share of citations whose quoted sentence supports the citing sentence (support ≥
+  the groundedness threshold). **Citation recall**: share of gold documents cited.
+- **Groundedness**: share of answer sentences whose support (cosine to the best sentence of the
+  passage they cite) reaches the calibrated threshold.
+- **Abstention precision / recall**: of the questions the bot declined, the share that were
+  unanswerable; of the unanswerable questions, the share it declined. **False-answer rate**:
+  unanswerable questions it answered anyway. **Abstained on answerable**: answerable questions
+  it declined.
+- Answer metrics skip unanswerable items; an answerable item the bot declined scores 0 on them.
+- **Latency**: p50/p95 of retrieval and of the whole `Bot.ask` call.
+"""
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def latencies(result: RunResult) -> dict[str, dict[str, list[float]]]:
+    """Per configuration, the retrieval and whole-answer times of every item, in ms."""
+    return {
+        c.name: {
+            stage: [r["timings"][stage] * 1000 for r in c.rows if stage in r["timings"]]
+            for stage in ("retrieve", "total")
+        }
+        for c in result.configs
+    }
+
+
+def plot(
+    data: dict[str, Any], folder: Path, timings: dict[str, dict[str, list[float]]]
+) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(data["configs"])
+    written = []
+
+    metrics = [
+        m
+        for m in PLOT_METRICS
+        if any(data["configs"][n]["overall"].get(m) is not None for n in names)
+    ]
+    fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(metrics)), 4.5))
+    width = 0.8 / len(names)
+    x = np.arange(len(metrics))
+    for i, name in enumerate(names):
+        values = [data["configs"][name]["overall"].get(m) or 0.0 for m in metrics]
+        ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=name)
+    ax.set_xticks(
+        x, [LABELS[m].replace(" (gold doc)", "") for m in metrics], rotation=30, ha="right"
+    )
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score (all items)")
+    ax.set_title(f"Accord metrics by configuration — {data['split']} split, {data['items']} items")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(folder / "metrics.png", dpi=110)
+    plt.close(fig)
+    written.append("metrics.png")
+
+    present = [k for k in KINDS if any(k in data["configs"][n]["by_kind"] for n in names)]
+    kinds = [k for k in present if k != "unanswerable"]
+    panels = [("recall@5", kinds), ("must_include", kinds)]
+    if "unanswerable" in present:
+        panels.append(("abstention_recall", ["unanswerable"]))
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.2 * len(panels), 4.2), sharey=True,
+        gridspec_kw={"width_ratios": [max(len(k), 1) for _, k in panels]},
+    )  # fmt: skip
+    for ax, (metric, columns) in zip(np.atleast_1d(axes), panels, strict=True):
+        for i, name in enumerate(names):
+            by_kind = data["configs"][name]["by_kind"]
+            values = [(by_kind.get(k) or {}).get(metric) or 0.0 for k in columns]
+            offset = (i - (len(names) - 1) / 2) * width
+            ax.bar(np.arange(len(columns)) + offset, values, width, label=name)
+        ax.set_xticks(np.arange(len(columns)), columns)
+        ax.set_title(LABELS[metric] + (" by kind" if metric != "abstention_recall" else ""))
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(names), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.savefig(folder / "by_kind.png", dpi=110)
+    plt.close(fig)
+    written.append("by_kind.png")
+
+    if timings:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for ax, stage, title in zip(
+            axes, ("retrieve", "total"), ("retrieval", "whole answer"), strict=True
+        ):
+            series = [timings[n][stage] or [0.0] for n in names]
+            ax.boxplot(series, tick_labels=names, showfliers=True)
+            for i, values in enumerate(series, start=1):
+                ax.scatter(
+                    np.full(len(values), i)
+                    + np.random.default_rng(i).uniform(-0.12, 0.12, len(values)),
+                    values,
+                    s=6,
+                    alpha=0.4,
+                )
+            ax.set_title(f"Latency of {title} (ms)")
+            flat = [v for values in series for v in values if v > 0]
+            if flat and max(flat) / min(flat) > 20:  # an LLM next to extractive answers
+                ax.set_yscale("log")
+            else:
+                ax.set_ylim(bottom=0)
+            ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(folder / "latency.png", dpi=110)
+        plt.close(fig)
+        written.append("latency.png")
+    return written
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def resolve_report(ref: str, out: Path) -> Path:
+    """A report.json path, a run folder, or a run folder's name (or unique prefix) in ``out``."""
+    candidates = [Path(ref), Path(out) / ref]
+    for path in candidates:
+        if path.is_file():
+            return path
+        if (path / "report.json").is_file():
+            return path / "report.json"
+    matches = sorted(Path(out).glob(f"{ref}*/report.json")) if Path(out).is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        names = ", ".join(m.parent.name for m in matches)
+        raise DatasetError(f"{ref!r} matches several runs in {out}: {names}")
+    raise DatasetError(f"no report at {ref!r} (nor in {out}); pass a report.json or run folder")
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or "configs" not in data:
+        raise DatasetError(f"{path} is not an Accord evaluation report")
+    return data
+
+
+def compare(a_path: Path, b_path: Path) -> str:
+    """A text table of every metric of A and B with B − A, per shared configuration."""
+    a, b = load_report(a_path), load_report(b_path)
+    lines = [
+        f"A: {a_path}  ({a.get('created')}, split {a.get('split')}, {a.get('items')} items)",
+        f"B: {b_path}  ({b.get('created')}, split {b.get('split')}, {b.get('items')} items)",
+    ]
+    if a.get("item_ids") != b.get("item_ids"):
+        lines.append("note: the two runs scored different items; differences mix both effects")
+    pairs = [(n, n) for n in a["configs"] if n in b["configs"]]
+    if not pairs and len(a["configs"]) == 1 and len(b["configs"]) == 1:
+        pairs = [(next(iter(a["configs"])), next(iter(b["configs"])))]
+    if not pairs:
+        raise DatasetError(
+            f"the reports share no configuration (A: {', '.join(a['configs'])}; "
+            f"B: {', '.join(b['configs'])})"
+        )
+    for name_a, name_b in pairs:
+        ca, cb = a["configs"][name_a]["overall"], b["configs"][name_b]["overall"]
+        title = name_a if name_a == name_b else f"{name_a} → {name_b}"
+        rows = []
+        for metric in TABLE_METRICS:
+            va, vb = ca.get(metric), cb.get(metric)
+            if va is None and vb is None:
+                continue
+            delta = "" if va is None or vb is None else _delta(metric, vb - va)
+            rows.append((LABELS[metric], fmt(metric, va), fmt(metric, vb), delta))
+        width = max(len(r[0]) for r in rows)
+        lines += ["", f"[{title}]", f"{'metric':<{width}}  {'A':>9}  {'B':>9}  {'B − A':>10}"]
+        lines += [f"{r[0]:<{width}}  {r[1]:>9}  {r[2]:>9}  {r[3]:>10}" for r in rows]
+        changed = _settings_diff(
+            a["configs"][name_a].get("settings", {}), b["configs"][name_b].get("settings", {})
+        )
+        if changed:
+            lines.append("settings changed: " + "; ".join(changed))
+    return "\n".join(lines)
+
+
+def _delta(metric: str, diff: float) -> str:
+    if metric.endswith("_ms"):
+        text = f"{diff:+,.1f}"
+    else:
+        text = f"{diff:+.3f}"
+    if abs(diff) < 1e-9:
+        return text
+    better = diff < 0 if metric in LOWER_IS_BETTER else diff > 0
+    return text + (" ▲" if better else " ▼")
+
+
+def _settings_diff(a: dict, b: dict) -> list[str]:
+    ignore = {"data_dir", "corpus_dir"}
+    return [
+        f"{k}: {a.get(k)!r} → {b.get(k)!r}"
+        for k in sorted(set(a) | set(b))
+        if k not in ignore and a.get(k) != b.get(k)
+    ]

@@ -1,0 +1,390 @@
+"""Run reference items through Bot configurations and score every answer.
+
+Three passes over the same questions, for every configuration:
+
+1. retrieval — ``Bot.search(question, history, k=10)``; the passages' document ids, deduplicated
+   in rank order, are the ranking scored against the gold documents;
+2. warm-up — every extractive configuration asks every question once, untimed, filling the
+   sentence-vector cache that all configurations share, so no configuration pays the cold cache
+   for the others and latency is the steady state of a running server (LLM configurations are
+   not warmed: their generation time dwarfs it, and it would double the model calls);
+3. answers — ``Bot.ask(question, history)``, the same call the chat page makes, timed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from bot import Bot
+from bot.embeddings import get_embedder
+from bot.errors import AccordError, ConfigError, IndexMissingError, ModelError
+from bot.settings import Settings
+from evals import metrics as M
+from evals.configs import settings_for
+from evals.dataset import KINDS, Item
+
+log = logging.getLogger(__name__)
+
+SEARCH_K = 10  # passages retrieved for the ranking metrics (recall@10, nDCG@10)
+
+# An answer sentence counts as grounded when its support (cosine between the sentence and the
+# best sentence of the passage it cites) reaches this value. Calibrated on the dev split with
+# ``python -m evals --calibrate`` (evals/calibrate.py): 69 reference-answer sentences against the
+# best sentence of their gold document (supported: median 0.75, p10 0.62) and against three
+# random other documents each (207 unsupported: median 0.46, p90 0.58); 0.61 separates them best
+# (balanced accuracy 0.920: 91% of supported kept, 93% of unsupported rejected; the index built
+# by the earlier chunker gave the same threshold at 0.906).
+GROUNDED_THRESHOLD = 0.61
+
+# Metrics of one item, in report order. Answerable-only ones are None on unanswerable items.
+RETRIEVAL_METRICS = [f"recall@{k}" for k in M.RECALL_KS] + ["mrr", "ndcg@10"]
+ANSWER_METRICS = ["must_include", "token_f1", "rouge_l", "semantic_similarity"]
+CITATION_METRICS = ["citation_precision", "citation_recall", "citation_support", "groundedness"]
+ITEM_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + CITATION_METRICS
+ABSTENTION_METRICS = [
+    "abstention_precision", "abstention_recall", "false_answer_rate", "over_abstention",
+]  # fmt: skip
+LATENCY_METRICS = ["retrieve_p50_ms", "retrieve_p95_ms", "total_p50_ms", "total_p95_ms"]
+
+
+@dataclass
+class ConfigRun:
+    name: str
+    settings: Settings
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    configs: list[ConfigRun]
+    items: list[Item]
+    split: str
+    dataset: str
+    corpus: str
+    grounded_threshold: float
+    started: str
+    warm_up_seconds: float = 0.0
+    seconds: float = 0.0
+    threads: int = 0  # torch CPU threads during the run
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.configs]
+
+
+def run(
+    items: Sequence[Item],
+    config_names: Sequence[str],
+    base: Settings,
+    *,
+    split: str = "all",
+    dataset: str = "",
+    corpus: str = "",
+    grounded_threshold: float = GROUNDED_THRESHOLD,
+    warm: bool = True,
+    progress: bool = True,
+) -> RunResult:
+    """Answer every item with every configuration and score it."""
+    started = time.perf_counter()
+    result = RunResult(
+        configs=[ConfigRun(name, settings_for(name, base)) for name in config_names],
+        items=list(items),
+        split=split,
+        dataset=dataset,
+        corpus=corpus or str(base.corpus_dir),
+        grounded_threshold=grounded_threshold,
+        started=datetime.now().isoformat(timespec="seconds"),
+    )
+    memo = _QueryMemo(get_embedder(base.embedding_model))
+    bots = _bots(result.configs, memo)
+    first = bots[result.configs[0].name]
+    if not first.status()["chunks"]:
+        raise IndexMissingError(
+            f"nothing is indexed in {first.settings.index_dir}; run `python ingest.py` or pass "
+            "--corpus PATH"
+        )
+
+    rankings: dict[str, list[list[str]]] = {}
+    memo.enabled = True  # dense and hybrid search the same query vectors: embed them once
+    with _bar(len(items) * len(result.configs), "retrieve", progress) as bar:
+        for config in result.configs:
+            bot, mode = bots[config.name], config.settings.retrieval
+            ranked = []
+            for item in items:
+                passages = _search(bot, item, max(SEARCH_K, config.settings.top_k), mode)
+                ranked.append(M.dedupe(p.chunk.doc_id for p in passages)[:SEARCH_K])
+                bar.update(1)
+            rankings[config.name] = ranked
+    memo.enabled = False  # answers embed their questions themselves: part of their latency
+    memo.clear()
+
+    if warm:
+        t = time.perf_counter()
+        warmed = [c for c in result.configs if c.settings.answer_mode == "extractive"]
+        with _bar(len(items) * len(warmed), "warm-up", progress) as bar:
+            for config in warmed:
+                for item in items:
+                    _ask(bots[config.name], item, config.settings.retrieval)
+                    bar.update(1)
+        result.warm_up_seconds = time.perf_counter() - t
+
+    answers: dict[str, list] = {}
+    with _bar(len(items) * len(result.configs), "answer", progress) as bar:
+        for config in result.configs:
+            bot, mode = bots[config.name], config.settings.retrieval
+            t = time.perf_counter()
+            answers[config.name] = []
+            for item in items:
+                answers[config.name].append(_ask(bot, item, mode))
+                bar.update(1)
+            config.seconds = time.perf_counter() - t
+
+    for config in result.configs:
+        config.rows = _score(
+            items, rankings[config.name], answers[config.name], config, first, grounded_threshold
+        )
+        config.summary = summarize(config.rows)
+    result.seconds = time.perf_counter() - started
+    result.threads = _torch_threads()
+    return result
+
+
+def _torch_threads() -> int:
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.get_num_threads()
+
+
+class _QueryMemo:
+    """The embedder, remembering vectors by text while ``enabled`` (the retrieval pass)."""
+
+    def __init__(self, embedder) -> None:
+        self.inner = embedder
+        self.enabled = False
+        self._memo: dict[str, Any] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def clear(self) -> None:
+        self._memo.clear()
+
+    def embed_batch(self, texts):
+        if not self.enabled:
+            return self.inner.embed_batch(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.inner.embed_batch(missing), strict=True))
+        return np.stack([self._memo[t] for t in texts])
+
+    def embed_query(self, text: str):
+        return self.embed_batch([text])[0]
+
+
+def _bots(configs: Sequence[ConfigRun], memo: _QueryMemo) -> dict[str, Bot]:
+    """One Bot per answer setup; retrieval modes are chosen per call (``mode=``); every Bot
+    embeds through ``memo`` and shares the first one's sentence-vector cache."""
+    by_setup: dict[Settings, Bot] = {}
+    bots: dict[str, Bot] = {}
+    shared = None
+    for config in configs:
+        key = config.settings.with_(retrieval="hybrid")
+        if key not in by_setup:
+            bot = Bot(settings=key)
+            bot.embedder = memo  # before the index and searcher are built from it
+            if shared is None:
+                shared = bot.vectors
+            else:
+                bot.vectors = shared  # same embedder: reuse the vectors already computed
+            by_setup[key] = bot
+        bots[config.name] = by_setup[key]
+    return bots
+
+
+def _search(bot: Bot, item: Item, k: int, mode: str):
+    try:
+        return bot.search(item.question, history=item.history, k=k, mode=mode)
+    except (ConfigError, IndexMissingError, ModelError):
+        raise
+    except AccordError as exc:
+        log.warning("%s: search failed: %s", item.id, exc)
+        return []
+
+
+def _ask(bot: Bot, item: Item, mode: str):
+    try:
+        return bot.ask(item.question, item.history, mode=mode)
+    except (ConfigError, IndexMissingError, ModelError):
+        raise  # the whole configuration is unusable: stop with the message
+    except AccordError as exc:
+        return exc
+
+
+def _score(items, rankings, answers, config: ConfigRun, bot: Bot, threshold: float):
+    similarity = {
+        i: semantic_similarity(bot, answer.text, item.reference_answer)
+        for i, (item, answer) in enumerate(zip(items, answers, strict=True))
+        if item.answerable
+        and item.reference_answer
+        and not isinstance(answer, Exception)
+        and not answer.abstained
+    }
+    return [
+        score_item(item, ranking, answer, similarity.get(i), threshold, config.name)
+        for i, (item, ranking, answer) in enumerate(zip(items, rankings, answers, strict=True))
+    ]
+
+
+def semantic_similarity(bot: Bot, answer: str, reference: str) -> float:
+    """Cosine of the mean sentence embeddings of answer and reference.
+
+    Sentence vectors come from the Bot's cache, where the citation check already put the answer's
+    sentences; averaging sentences also avoids MiniLM's 256-word-piece cut-off on long answers.
+    """
+    vectors = []
+    for text in (answer, reference):
+        sentences = M.claims(text)
+        if not sentences:
+            return 0.0
+        mean = bot.vectors.vectors(sentences).mean(axis=0)
+        vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+    return max(0.0, float(vectors[0] @ vectors[1]))
+
+
+def score_item(
+    item: Item,
+    ranking: list[str],
+    answer,
+    semantic: float | None,
+    threshold: float,
+    config: str = "",
+) -> dict[str, Any]:
+    """Every metric of one answered item (``answer`` is an Answer or the error it raised)."""
+    error = str(answer) if isinstance(answer, Exception) else None
+    abstained = error is None and answer.abstained
+    text = "" if error else answer.text
+    cited = [] if error else [c.doc_id for c in answer.citations]
+    support = [] if error or abstained else list(answer.support)
+    values: dict[str, float | None] = dict.fromkeys(ITEM_METRICS)
+    found: list[bool] = []
+    if item.answerable:
+        values.update(M.retrieval_scores(ranking, item.gold_doc_ids))
+        answered = not (error or abstained)
+        found = (
+            M.must_include_found(text, item.must_include)
+            if answered
+            else [False] * len(item.must_include)
+        )
+        values["must_include"] = M.mean(found) if item.must_include else None
+        if item.reference_answer:
+            values["token_f1"] = M.token_f1(text, item.reference_answer) if answered else 0.0
+            values["rouge_l"] = M.rouge_l(text, item.reference_answer) if answered else 0.0
+            values["semantic_similarity"] = (semantic or 0.0) if answered else 0.0
+        values["citation_precision"] = M.citation_precision(cited, item.gold_doc_ids)
+        values["citation_recall"] = M.citation_recall(cited, item.gold_doc_ids)
+    if cited:
+        values["citation_support"] = M.share_at_least(
+            [c.score for c in answer.citations], threshold
+        )
+    values["groundedness"] = M.share_at_least(support, threshold)
+    timings = {} if error else {k: round(v, 6) for k, v in answer.timings.items()}
+    return {
+        "config": config,
+        "id": item.id,
+        "kind": item.kind,
+        "split": item.split,
+        "question": item.question,
+        "history": item.history,
+        "reference_answer": item.reference_answer,
+        "gold_doc_ids": item.gold_doc_ids,
+        "must_include": item.must_include,
+        "must_include_found": found,
+        "answer": text,
+        "abstained": abstained,
+        "error": error,
+        "retrieved_doc_ids": ranking,
+        "cited_doc_ids": cited,
+        "support": support,
+        # best sentence score behind the abstain decision: tune abstain_threshold from these
+        "evidence": None if error else getattr(answer, "evidence", None),
+        "timings": timings,
+        "metrics": {k: (None if v is None else round(float(v), 6)) for k, v in values.items()},
+        "quality": quality(item, values, abstained),
+    }
+
+
+def quality(item: Item, values: dict[str, float | None], abstained: bool) -> float:
+    """One number to sort items by (worst first): for answerable items the mean of recall@5,
+    must-include recall and semantic similarity; for unanswerable ones 1 if it abstained."""
+    if not item.answerable:
+        return 1.0 if abstained else 0.0
+    keys = ("recall@5", "must_include", "semantic_similarity")
+    return round(M.mean(values.get(k) for k in keys) or 0.0, 6)
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    summary = {"overall": _block(rows), "by_kind": {}}
+    for kind in KINDS:
+        subset = [r for r in rows if r["kind"] == kind]
+        if subset:
+            summary["by_kind"][kind] = _block(subset)
+    return summary
+
+
+def _block(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"items": len(rows), "errors": sum(bool(r["error"]) for r in rows)}
+    counts = {}
+    for name in ITEM_METRICS:
+        values = [r["metrics"][name] for r in rows if r["metrics"][name] is not None]
+        out[name] = M.mean(values)
+        counts[name] = len(values)
+    unanswerable = [r for r in rows if r["kind"] == "unanswerable"]
+    answerable = [r for r in rows if r["kind"] != "unanswerable"]
+    abstained = [r for r in rows if r["abstained"]]
+    out["abstention_precision"] = M.ratio(
+        sum(r["kind"] == "unanswerable" for r in abstained), len(abstained)
+    )
+    out["abstention_recall"] = M.ratio(sum(r["abstained"] for r in unanswerable), len(unanswerable))
+    out["false_answer_rate"] = M.ratio(
+        sum(not r["abstained"] and not r["error"] for r in unanswerable), len(unanswerable)
+    )
+    out["over_abstention"] = M.ratio(sum(r["abstained"] for r in answerable), len(answerable))
+    for stage in ("retrieve", "total"):
+        times = [r["timings"][stage] * 1000 for r in rows if stage in r["timings"]]
+        out[f"{stage}_p50_ms"] = M.percentile(times, 50)
+        out[f"{stage}_p95_ms"] = M.percentile(times, 95)
+    out["counts"] = counts
+    return out
+
+
+class _bar:
+    """A tqdm bar on stderr, or nothing."""
+
+    def __init__(self, total: int, desc: str, enabled: bool, unit: str = "q") -> None:
+        self.bar = None
+        if enabled and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, leave=False)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
