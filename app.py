@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_TEMP_DIR", str(data_dir.resolve() / "cache" / "gradio"))
 
     from bot import AccordError, Bot
+    from bot.errors import IndexStaleError
 
     try:
         auth = parse_auth(os.environ.get("ACCORD_AUTH"))
@@ -84,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{bot.settings.corpus_dir} ...",
                 file=sys.stderr,
             )
-            report = bot.ingest(None, progress=True)
+            try:
+                report = bot.ingest(None, progress=True)
+            except IndexStaleError as exc:
+                # The shipped corpus is always at hand, so re-index it instead of refusing.
+                print(f"{exc}\nRebuilding the index ...", file=sys.stderr)
+                report = bot.ingest(None, progress=True, rebuild=True)
             for source, reason in report.failed:
                 print(f"failed: {source}: {reason}", file=sys.stderr)
             print(report.summary(), file=sys.stderr)

@@ -43,7 +43,7 @@ class Bot:
     # Heavy parts are built on first use: constructing a Bot costs nothing.
     @functools.cached_property
     def embedder(self):
-        return get_embedder(self.settings.embedding_model)
+        return get_embedder(self.settings.embedding_model, self.settings.torch_threads)
 
     @functools.cached_property
     def index(self):

@@ -19,6 +19,10 @@ class IndexMissingError(AccordError):
     """A question was asked before anything was ingested."""
 
 
+class IndexStaleError(AccordError):
+    """The index was built with different chunking or embedding settings."""
+
+
 class StoreError(AccordError):
     """The vector store (local or a Chroma server) could not be used."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.catalog import Catalog
 from bot.chunking import chunk_document
-from bot.errors import AccordError, SourceError
+from bot.errors import IndexStaleError, SourceError
 from bot.keyword import KeywordIndex
 from bot.records import IngestReport
 from bot.settings import Settings
@@ -40,7 +40,7 @@ class Index:
         saved = self.catalog.get_meta("fingerprint")
         current = json.dumps(self.settings.index_fingerprint(), sort_keys=True)
         if saved and saved != current and self.catalog.documents():
-            raise AccordError(
+            raise IndexStaleError(
                 f"the index in {self.settings.index_dir} was built with {saved}, but the "
                 f"settings now say {current}; run `python ingest.py --rebuild` to re-index"
             )

@@ -52,6 +52,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     llm_max_tokens: int = 512
+    torch_threads: int = 1  # 0 leaves torch's own choice
     url_timeout: float = 15.0
     url_max_bytes: int = 5_000_000
 

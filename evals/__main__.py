@@ -89,14 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the sentence-vector warm-up (latencies then include "
         "embedding the retrieved sentences the first time they are seen)",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads for the embedding model (default 1; 0 = torch's choice). On "
-        "the 2-core machines we measured, two threads ran the eval 3-4x slower whenever other "
-        "processes used the CPU, and one thread keeps latencies comparable between runs",
-    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -157,19 +149,6 @@ def _ingest(bot: Bot, paths, args, always: bool, rebuild: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.threads <= 0 or args.compare:
-        return _main(args)
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        return _main(args)
-    finally:
-        torch.set_num_threads(before)  # callers in the same process keep their setting
-
-
-def _main(args) -> int:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
     try:
         base = Settings.from_env(**parse_overrides(args.overrides))

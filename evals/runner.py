@@ -104,7 +104,7 @@ def run(
         grounded_threshold=grounded_threshold,
         started=datetime.now().isoformat(timespec="seconds"),
     )
-    memo = _QueryMemo(get_embedder(base.embedding_model))
+    memo = _QueryMemo(get_embedder(base.embedding_model, base.torch_threads))
     bots = _bots(result.configs, memo)
     first = bots[result.configs[0].name]
     if not first.status()["chunks"]:

@@ -235,3 +235,21 @@ def test_app_refuses_a_malformed_accord_auth(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ACCORD_AUTH", "just-a-user")
     assert app_module.main(["--data-dir", str(tmp_path / "data"), "--no-ingest"]) == 2
     assert "ACCORD_AUTH must look like user:password" in capsys.readouterr().err
+
+
+def test_app_rebuilds_an_index_made_with_other_chunking(tmp_path, monkeypatch, embedder, capsys):
+    """A stale index (e.g. after an upgrade changed chunking) is rebuilt, not refused."""
+    import bot.ui
+    from bot import Bot
+
+    app_module = load_app_module()
+    monkeypatch.setattr(bot.ui, "launch", lambda b, **kw: None)
+    monkeypatch.setenv("ACCORD_CORPUS_DIR", str(FIXTURE_CORPUS))
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.delenv("ACCORD_AUTH", raising=False)
+    data = tmp_path / "data"
+    Bot(data_dir=data, chunk_tokens=200).ingest([FIXTURE_CORPUS])
+
+    assert app_module.main(["--data-dir", str(data)]) == 0
+    err = capsys.readouterr().err
+    assert "--rebuild" in err and "Rebuilding the index" in err and "4 added" in err
