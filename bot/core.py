@@ -156,7 +156,10 @@ class Bot:
             self.settings.sentence_context,
         )
         best = max((s.score for s in sentences), default=0.0)
-        unknown = unknown_words(question, self.index.keyword) if self.settings.check_names else []
+        unknown = []
+        if self.settings.check_names:
+            texts = [c.text for c in self.searcher.chunks().values()]
+            unknown = unknown_words(question, self.index.keyword, texts)
         timings = {"retrieve": retrieved - started}
         if best < self.settings.abstain_threshold or unknown:
             text = ABSTAIN_TEXT

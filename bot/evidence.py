@@ -159,11 +159,12 @@ def salient_words(question: str) -> list[str]:
     return words
 
 
-def unknown_words(question: str, keyword) -> list[str]:
+def unknown_words(question: str, keyword, texts: Sequence[str] = ()) -> list[str]:
     """Salient words of the question that no indexed chunk contains.
 
     If a question names something the documents never mention ("Colorado", "PL 2338"), the
-    documents cannot answer it, however close the remaining words come.
+    documents cannot answer it, however close the remaining words come. An acronym counts as
+    mentioned when the documents spell it out ("SDGs": "Sustainable Development Goals").
     """
     from bot.keyword import terms
 
@@ -175,5 +176,18 @@ def unknown_words(question: str, keyword) -> list[str]:
         alias = METONYMS.get(word.lower().split("-")[0])  # "Strasbourg-based" too
         if alias and all(keyword.known(t) for t in terms(alias)):
             continue
+        if _spelled_out(word, texts):
+            continue
         unknown.append(word)
     return unknown
+
+
+_FILLER = r"(?:(?:of|and|the|for|on|in|to|&)\s+)?"
+
+
+def _spelled_out(word: str, texts: Sequence[str]) -> bool:
+    letters = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    pattern = re.compile(r"\b" + (r"\w*[\s-]+" + _FILLER).join(letters) + r"\w*", re.IGNORECASE)
+    return any(pattern.search(text) for text in texts)
