@@ -167,8 +167,7 @@ class Bot:
                 names = ", ".join(f"“{w}”" for w in unknown)
                 text = f"The indexed documents never mention {names}. {ABSTAIN_TEXT}"
             yield text
-            timings["total"] = time.perf_counter() - started
-            yield Answer(question, text, [], True, passages, timings, self.answerer.name, [], best)
+            yield self._declined(question, text, passages, timings, started, best)
             return
 
         renumber = Renumberer(len(passages))
@@ -184,10 +183,7 @@ class Bot:
             yield tail
         text = "".join(parts).strip()
         if NO_ANSWER in text or not text:
-            timings["total"] = time.perf_counter() - started
-            yield Answer(
-                question, ABSTAIN_TEXT, [], True, passages, timings, self.answerer.name, [], best
-            )
+            yield self._declined(question, ABSTAIN_TEXT, passages, timings, started, best)
             return
         citations, support = build_citations(
             text, renumber.numbers, passages, sentences, self.vectors
@@ -197,6 +193,11 @@ class Bot:
         yield Answer(
             question, text, citations, False, passages, timings, self.answerer.name, support, best
         )
+
+    def _declined(self, question, text, passages, timings, started, best) -> Answer:
+        """An abstention still carries the closest passages, so a reader can look for themselves."""
+        timings["total"] = time.perf_counter() - started
+        return Answer(question, text, [], True, passages, timings, self.answerer.name, [], best)
 
     @staticmethod
     def _check(question: str) -> str:
