@@ -17,11 +17,6 @@ class Document:
     content_hash: str
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def link(self) -> str:
-        """Where a reader can check the document: its declared URL, else where we read it."""
-        return str(self.metadata.get("source_url") or self.source)
-
 
 @dataclass
 class Chunk:

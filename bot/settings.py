@@ -99,7 +99,8 @@ class Settings:
         return cls(**values)
 
     def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """A copy with some fields changed; None means "keep", as in ``from_env``."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property
     def index_dir(self) -> Path:
