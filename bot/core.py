@@ -158,8 +158,7 @@ class Bot:
         best = max((s.score for s in sentences), default=0.0)
         unknown = []
         if self.settings.check_names:
-            texts = [c.text for c in self.searcher.chunks().values()]
-            unknown = unknown_words(question, self.index.keyword, texts)
+            unknown = unknown_words(question, self.index.keyword, self.searcher.chunks().values())
         timings = {"retrieve": retrieved - started}
         if best < self.settings.abstain_threshold or unknown:
             text = ABSTAIN_TEXT

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.records import Passage
+from bot.records import Chunk, Passage
 from bot.text import block_spans, sentence_spans
 
 _MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)")
@@ -159,7 +159,7 @@ def salient_words(question: str) -> list[str]:
     return words
 
 
-def unknown_words(question: str, keyword, texts: Sequence[str] = ()) -> list[str]:
+def unknown_words(question: str, keyword, chunks: Collection[Chunk] = ()) -> list[str]:
     """Salient words of the question that no indexed chunk contains.
 
     If a question names something the documents never mention ("Colorado", "PL 2338"), the
@@ -176,7 +176,7 @@ def unknown_words(question: str, keyword, texts: Sequence[str] = ()) -> list[str
         alias = METONYMS.get(word.lower().split("-")[0])  # "Strasbourg-based" too
         if alias and all(keyword.known(t) for t in terms(alias)):
             continue
-        if _spelled_out(word, texts):
+        if _spelled_out(word, chunks):
             continue
         unknown.append(word)
     return unknown
@@ -185,9 +185,9 @@ def unknown_words(question: str, keyword, texts: Sequence[str] = ()) -> list[str
 _FILLER = r"(?:(?:of|and|the|for|on|in|to|&)\s+)?"
 
 
-def _spelled_out(word: str, texts: Sequence[str]) -> bool:
+def _spelled_out(word: str, chunks: Collection[Chunk]) -> bool:
     letters = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
     if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
         return False
     pattern = re.compile(r"\b" + (r"\w*[\s-]+" + _FILLER).join(letters) + r"\w*", re.IGNORECASE)
-    return any(pattern.search(text) for text in texts)
+    return any(pattern.search(chunk.text) for chunk in chunks)

@@ -173,7 +173,12 @@ class HybridRetriever:
                     dense[cid] = max(sim, dense.get(cid, -1.0))
         if mode in ("hybrid", "bm25"):
             ids = self.index.keyword.ids
-            mask = np.array([filters.accepts(chunks[c]) if c in chunks else False for c in ids])
+            # Only a filtered question pays for a pass over every chunk's metadata.
+            mask = (
+                np.array([c in chunks and filters.accepts(chunks[c]) for c in ids])
+                if filters.active
+                else np.array([c in chunks for c in ids])
+            )
             for query in queries:
                 scores = self.index.keyword.scores(query)
                 if not len(scores):
