@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.catalog import Catalog
-from bot.chunking import chunk_document
+from bot.chunking import get_chunker
 from bot.errors import IndexStaleError, SourceError
 from bot.keyword import KeywordIndex
 from bot.records import IngestReport
@@ -102,7 +102,8 @@ class Index:
         elif doc.doc_id in ids_in_use and ids_in_use[doc.doc_id] != item.source:
             # Two files share a name (a.md in two folders): keep both, distinguishably.
             doc.doc_id = f"{doc.doc_id}-{hashlib.sha1(item.source.encode()).hexdigest()[:6]}"
-        chunks = chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        chunker = get_chunker(self.settings.chunker)
+        chunks = chunker(doc, self.settings.chunk_tokens, self.settings.chunk_overlap)
         if previous is not None:
             self.store.delete_document(doc.doc_id)
         self.store.add(chunks)

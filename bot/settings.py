@@ -17,9 +17,10 @@ from bot.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+CHUNKERS = ("tokens", "recursive")
 
 # Fields that change what is stored in the index; a change to any of them needs --rebuild.
-INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap")
+INDEX_FIELDS = ("embedding_model", "chunker", "chunk_tokens", "chunk_overlap")
 # Bumped whenever chunking changes what it produces from the same text.
 CHUNKER_VERSION = 2
 
@@ -31,6 +32,9 @@ class Settings:
     chroma_url: str = ""
     collection: str = "accord"
     embedding_model: str = "minilm"
+    # How documents are cut: "tokens" (token windows at headings and paragraph ends) or
+    # "recursive" (LangChain's 1,000-character splitter, the eval's naive baseline).
+    chunker: str = "tokens"
     chunk_tokens: int = 400
     chunk_overlap: int = 60
     retrieval: str = "hybrid"
@@ -65,6 +69,8 @@ class Settings:
             raise ConfigError(
                 f"retrieval={self.retrieval!r} is not one of {', '.join(RETRIEVAL_MODES)}"
             )
+        if self.chunker not in CHUNKERS:
+            raise ConfigError(f"chunker={self.chunker!r} is not one of {', '.join(CHUNKERS)}")
         for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")

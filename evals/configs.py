@@ -27,7 +27,13 @@ def _llm(base: Settings) -> Settings:
     return base.with_(retrieval="hybrid", answer_mode=mode)
 
 
+def _naive(base: Settings) -> Settings:
+    """The usual LangChain stack: 1,000-character recursive chunks, dense top-4, same composer."""
+    return base.with_(chunker="recursive", retrieval="dense", top_k=4, answer_mode="extractive")
+
+
 CONFIGS: dict[str, Callable[[Settings], Settings]] = {
+    "naive": _naive,
     "dense": _retrieval("dense"),
     "bm25": _retrieval("bm25"),
     "hybrid": _retrieval("hybrid"),
