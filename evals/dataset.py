@@ -28,6 +28,7 @@ class Item:
     must_include: list[str] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
     split: str = ""  # "" = not split: the item belongs to every split
+    evidence: list[str] = field(default_factory=list)  # supporting quotes from the gold documents
 
     @property
     def answerable(self) -> bool:
@@ -79,11 +80,14 @@ def _item(raw: Any, where: str) -> Item:
         raise DatasetError(f"{where}: kind {raw['kind']!r} is not one of {', '.join(KINDS)}")
     gold = raw.get("gold_doc_ids") or []
     facts = raw.get("must_include") or []
+    evidence = raw.get("evidence") or []
     history = raw.get("history") or []
     if not (isinstance(gold, list) and all(isinstance(g, str) for g in gold)):
         raise DatasetError(f"{where}: gold_doc_ids must be a list of document ids")
     if not (isinstance(facts, list) and all(isinstance(f, str) for f in facts)):
         raise DatasetError(f"{where}: must_include must be a list of strings")
+    if not (isinstance(evidence, list) and all(isinstance(e, str) for e in evidence)):
+        raise DatasetError(f"{where}: evidence must be a list of strings")
     if not isinstance(history, list) or not all(
         isinstance(t, dict) and t.get("role") in ("user", "assistant") for t in history
     ):
@@ -104,4 +108,5 @@ def _item(raw: Any, where: str) -> Item:
         must_include=list(facts),
         history=list(history),
         split=split,
+        evidence=list(evidence),
     )
