@@ -39,43 +39,107 @@ class Answerer(ABC):
 
 
 class ExtractiveAnswerer(Answerer):
-    """The most relevant, mutually different sentences, each followed by its passage marker."""
+    """The best-ranked, mutually different sentences, each followed by its passage marker.
+
+    The best sentence comes first, since it is the one most likely to answer; a sentence that
+    opens a list brings its items; a question comparing instruments gets a sentence from each.
+    """
 
     name = "extractive"
-    diversity = 0.3  # MMR trade-off: how much redundancy with chosen sentences costs
     duplicate = 0.8  # cosine above which a sentence repeats one already chosen
-    keep_ratio = 0.75  # stop when candidates fall below this share of the best score
+    keep_ratio = 0.5  # candidates below this share of the best score are left out
+    max_items = 6  # list items brought by a sentence that opens a list
 
-    def select(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> list[int]:
+    def select(self, sentences: Sequence[Sentence], vectors: np.ndarray, question: str = ""):
         if not sentences:
             return []
         scores = np.array([s.score for s in sentences])
-        floor = max(float(scores.max()) * self.keep_ratio, self.settings.abstain_threshold * 0.9)
+        floor = float(scores.max()) * self.keep_ratio
+        order = [int(i) for i in np.argsort(-scores) if scores[i] >= floor]
+        if comparative(question):
+            order = _one_per_document(order, sentences, scores, floor)
         chosen: list[int] = []
-        candidates = [i for i in np.argsort(-scores) if scores[i] >= floor]
-        while candidates and len(chosen) < self.settings.max_sentences:
-            if chosen:
-                overlap = (vectors[candidates] @ vectors[chosen].T).max(axis=1)
-            else:
-                overlap = np.zeros(len(candidates))
-            mmr = scores[candidates] - self.diversity * overlap
-            pick = int(np.argmax(mmr))
-            index = candidates.pop(pick)
-            if chosen and overlap[pick] > self.duplicate:
+        groups: list[list[int]] = []
+        words = 0
+        for index in order:
+            if len(chosen) >= self.settings.max_sentences or words >= self.settings.max_words:
+                break
+            if index in chosen:
                 continue
-            chosen.append(index)
-        return chosen
+            if chosen and float((vectors[chosen] @ vectors[index]).max()) > self.duplicate:
+                continue
+            group = self._with_list(index, sentences, chosen)
+            if not group:
+                continue
+            chosen.extend(group)
+            groups.append(sorted(group, key=lambda i: sentences[i].start))
+            words += sum(len(sentences[i].text.split()) for i in group)
+        return groups
+
+    def _with_list(self, index: int, sentences: Sequence[Sentence], chosen: list[int]):
+        """A sentence opening a list comes with its items; an item with the sentence opening
+        its list. A list opener whose items are not in the passage is left out."""
+        sentence = sentences[index]
+        same = [
+            i for i, s in enumerate(sentences) if s.passage == sentence.passage and i not in chosen
+        ]
+        if sentence.text.endswith(":"):
+            # Its items are the blocks right after it, one after another, each a list item.
+            by_block = {sentences[i].block: i for i in reversed(same)}
+            items = []
+            block = sentence.block + 1
+            while block in by_block and sentences[by_block[block]].item:
+                items.append(by_block[block])
+                block += 1
+            items = items[: self.max_items]
+            return [index, *items] if items else []
+        if sentence.item:
+            before = [i for i in same if sentences[i].start < sentence.start]
+            opener = next((i for i in reversed(before) if sentences[i].text.endswith(":")), None)
+            if opener is not None and not any(sentences[i].block == sentence.block for i in chosen):
+                return [opener, index]
+        return [index]
 
     def stream(self, question, history, passages, sentences, vectors) -> Iterator[str]:
-        chosen = self.select(sentences, vectors)
-        # Readable order: sources in order of their best sentence, document order within one.
+        groups = self.select(sentences, vectors, question)
+        if not groups:
+            return
+        # Readable order: the best sentence (with its list) first, then each source's other
+        # sentences in document order, sources in the order they were chosen.
         first_seen: dict[int, int] = {}
-        for rank, i in enumerate(chosen):
-            first_seen.setdefault(sentences[i].passage, rank)
-        chosen.sort(key=lambda i: (first_seen[sentences[i].passage], sentences[i].start))
-        for n, i in enumerate(chosen):
+        for rank, group in enumerate(groups):
+            first_seen.setdefault(sentences[group[0]].passage, rank)
+        rest = sorted(
+            groups[1:],
+            key=lambda g: (first_seen[sentences[g[0]].passage], sentences[g[0]].start),
+        )
+        ordered = [i for group in [groups[0], *rest] for i in group]
+        for n, i in enumerate(ordered):
             sentence = sentences[i]
             yield ("" if n == 0 else " ") + with_marker(sentence.text, sentence.passage + 1)
+
+
+_COMPARE = re.compile(
+    r"\b(?:compar\w*|differ\w*|difference\w*|both|versus|vs\.?|contrast\w*|similar\w*|"
+    r"in common|each of|relate to each other|alike)\b",
+    re.IGNORECASE,
+)
+
+
+def comparative(question: str) -> bool:
+    """A question that sets two instruments side by side needs evidence from each."""
+    return bool(_COMPARE.search(question))
+
+
+def _one_per_document(order, sentences, scores, floor) -> list[int]:
+    """The best sentence of the two best documents first, then the usual order."""
+    best_by_doc: dict[str, int] = {}
+    for i in np.argsort(-scores):
+        doc = sentences[int(i)].doc_id
+        if doc not in best_by_doc and scores[i] >= floor * 0.5:
+            best_by_doc[doc] = int(i)
+    lead = list(best_by_doc.values())[:2]
+    return lead + [i for i in order if i not in lead]
 
 
 def with_marker(text: str, number: int) -> str:

@@ -9,12 +9,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from bot.abstention import missing_terms, unknown_names, unknown_words
 from bot.answerers import NO_ANSWER, get_answerer
 from bot.citations import Renumberer, build_citations
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
-from bot.evidence import VectorCache, passage_sentences, score_sentences, unknown_words
+from bot.evidence import (
+    Evidence,
+    VectorCache,
+    passage_sentences,
+    rank,
+    sentence_features,
+)
 from bot.offline import prepare
+from bot.ranking import analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
 from bot.settings import Settings
@@ -138,35 +148,19 @@ class Bot:
                 f"nothing is indexed in {self.settings.index_dir}; run `python ingest.py` "
                 "(or Bot().ingest([...])) first"
             )
-        queries = standalone_queries(question, history)
-        query_vectors = self.embedder.embed_batch(queries)
-        passages = self.searcher.search(
-            queries, k=k, filters=filters, mode=mode, query_vectors=query_vectors
-        )
+        found = self.evidence(question, history, filters, k=k, mode=mode)
+        passages, sentences, vectors = found.passages, found.sentences, found.vectors
         retrieved = time.perf_counter()
-        sentences = passage_sentences(passages)
-        vectors = score_sentences(
-            sentences,
-            passages,
-            queries,
-            query_vectors,
-            self.vectors,
-            self.index.keyword,
-            self.settings.lexical_weight,
-            self.settings.sentence_context,
-        )
         best = max((s.score for s in sentences), default=0.0)
-        unknown = []
-        if self.settings.check_names:
-            unknown = unknown_words(question, self.index.keyword, self.searcher.chunks().values())
+        # How close the closest sentence comes to the question: the abstention signal, and
+        # the evidence figure the eval sweeps to draw the abstention trade-off.
+        closeness = float(found.rows[:, 0].max()) if len(sentences) else 0.0
         timings = {"retrieve": retrieved - started}
-        if best < self.settings.abstain_threshold or unknown:
-            text = ABSTAIN_TEXT
-            if unknown:
-                names = ", ".join(f"“{w}”" for w in unknown)
-                text = f"The indexed documents never mention {names}. {ABSTAIN_TEXT}"
+        reason = self._decline_reason(question, found.question, sentences, closeness, best)
+        if reason:
+            text = f"{reason} {ABSTAIN_TEXT}"
             yield text
-            yield self._declined(question, text, passages, timings, started, best)
+            yield self._declined(question, text, passages, timings, started, closeness)
             return
 
         renumber = Renumberer(len(passages))
@@ -190,8 +184,79 @@ class Bot:
         timings["answer"] = time.perf_counter() - retrieved
         timings["total"] = time.perf_counter() - started
         yield Answer(
-            question, text, citations, False, passages, timings, self.answerer.name, support, best
+            question,
+            text,
+            citations,
+            False,
+            passages,
+            timings,
+            self.answerer.name,
+            support,
+            closeness,
         )
+
+    def evidence(
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        filters: Filters | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Evidence:
+        """Passages for the question and their sentences, ranked by how well each answers it."""
+        history = _history(history)
+        queries = standalone_queries(question, history)
+        previous = [_last_user_turn(history)] if len(queries) > 1 else []
+        analysed = analyse(question, self.index.keyword, previous)
+        embedded = self.embedder.embed_batch([*queries, analysed.focus])
+        query_vectors, focus_vector = embedded[:-1], embedded[-1]
+        passages = self.searcher.search(
+            queries, k=k, filters=filters, mode=mode, query_vectors=query_vectors
+        )
+        sentences = passage_sentences(passages)
+        vectors, rows = sentence_features(
+            analysed, sentences, passages, query_vectors, focus_vector, self.vectors
+        )
+        rank(sentences, rows)
+        return Evidence(analysed, passages, sentences, vectors, rows)
+
+    def _decline_reason(self, question, analysed, sentences, closeness, best) -> str:
+        """Why the documents cannot answer, or "" when they can."""
+        if self.settings.check_names:
+            unknown = unknown_words(question, self.index.keyword, self._chunk_texts)
+            unknown += unknown_names(question, self._mentions)
+            if unknown:
+                listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
+                return f"The indexed documents never mention {listed}."
+        top = sorted(sentences, key=lambda s: -s.score)[:3]
+        if closeness >= self.settings.abstain_threshold and best >= self.settings.min_answer_score:
+            return ""
+        missing = missing_terms(analysed, " ".join(s.text for s in top))
+        if missing:
+            listed = ", ".join(f"“{w}”" for w in missing)
+            return f"The closest passages do not say anything about {listed}."
+        return "The closest passages do not answer this question."
+
+    def _chunk_texts(self) -> list[str]:
+        return [c.text for c in self.searcher.chunks().values()]
+
+    def _mentions(self, phrase: str) -> bool:
+        """Whether any indexed chunk holds ``phrase`` (case and spacing aside). Only the chunks
+        BM25 ranks highest for the phrase are read, so the check costs the same at any size."""
+        wanted = _squash(phrase)
+        scores = self.index.keyword.scores(phrase)
+        if not len(scores):
+            return False
+        chunks = self.searcher.chunks()
+        ids = self.index.keyword.ids
+        for i in np.argsort(-scores)[:50]:
+            chunk = chunks.get(ids[i])
+            if scores[i] <= 0:
+                break
+            if chunk and (wanted in _squash(chunk.text) or wanted in _squash(chunk.title)):
+                return True
+        return False
 
     def _declined(self, question, text, passages, timings, started, best) -> Answer:
         """An abstention still carries the closest passages, so a reader can look for themselves."""
@@ -209,6 +274,14 @@ class Bot:
                 f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
             )
         return question
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").replace("-", " ").split())
+
+
+def _last_user_turn(history: Sequence[dict]) -> str:
+    return next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
 
 
 def _history(history: Sequence[dict] | None) -> list[dict]:

@@ -1,23 +1,29 @@
-"""Sentence-level evidence: the passages' sentences scored against the question.
+"""Sentence-level evidence: the passages' sentences, ranked by how well each answers the question.
 
-Both answer modes start here: the extractive composer picks from these sentences, the LLM mode
-uses the best score to decide whether to answer at all, and the citation stage uses the same
-vectors to find which sentence of a passage supports an answer sentence.
+Both answer modes start here: the extractive composer picks from these sentences, the abstention
+check reads the best of them, and the citation stage uses the same vectors to find which sentence
+of a passage supports an answer sentence.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.records import Chunk, Passage
+from bot.ranking import FEATURES, Question, combine, feature_matrix, is_boilerplate
+from bot.records import Passage
 from bot.text import block_spans, sentence_spans
 
-_MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)")
+_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s*)")
+# List and paragraph numbering: "- ", "1. ", "2) ", "(a) ", "(iv) ", "a. ".
+_ITEM = re.compile(r"^(?:[-*+]|\d{1,3}[.)]|\(\w{1,5}\)|[a-z][.)])\s+")
+# A sentence that does not end like one: a heading or title line ("Article 53", "Scope").
+_ENDS_LIKE_SENTENCE = re.compile(r"[.!?:;…\"”’')\]]$")
 # Emphasis, code and links read as plain text in an answer: **x**, __x__, `x`, [x](url).
 _INLINE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|\[([^\]]+)\]\([^)]*\)")
 
@@ -29,6 +35,20 @@ class Sentence:
     end: int
     text: str
     score: float = 0.0
+    item: bool = False  # a list item or numbered paragraph ("(a) draw up…")
+    block: int = 0  # which block (paragraph or list item) of its passage it belongs to
+    doc_id: str = ""
+
+
+@dataclass
+class Evidence:
+    """What an answer is built from: the passages, their ranked sentences and the features."""
+
+    question: Question
+    passages: list[Passage]
+    sentences: list[Sentence]
+    vectors: np.ndarray  # one per sentence
+    rows: np.ndarray  # ranker features, one row per sentence
 
 
 class VectorCache:
@@ -38,43 +58,59 @@ class VectorCache:
         self.embedder = embedder
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed_batch(missing), strict=True):
-                self._cache[text] = vector
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
-        for text in texts:
-            self._cache.move_to_end(text)
+        """Vectors in ``texts`` order. The result is assembled before anything is evicted, so
+        a batch larger than the cache, or a hit that is the oldest entry, still works."""
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                if text in self._cache:
+                    self._cache.move_to_end(text)
+                    found[text] = self._cache[text]
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            new = dict(zip(missing, self.embedder.embed_batch(missing), strict=True))
+            found.update(new)
+            with self._lock:
+                self._cache.update(new)
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
 
 def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
-    """Readable sentences of each passage (headings and fragments dropped), with offsets."""
+    """Readable sentences of each passage, with offsets.
+
+    Headings, title lines, table rows, boilerplate and fragments are dropped: none of them reads
+    as an answer. List markers are stripped and remembered, so an item can be shown with the
+    sentence that introduces its list.
+    """
     out: list[Sentence] = []
     for i, passage in enumerate(passages):
         chunk = passage.chunk
-        spans = [
-            span
-            for p_start, p_end in block_spans(chunk.text)
-            for span in sentence_spans(chunk.text[p_start:p_end], chunk.start + p_start)
-        ]
-        for s, e in spans:
-            raw = chunk.text[s - chunk.start : e - chunk.start]
-            if raw.startswith("#") or raw.startswith("|") or raw.count("|") > 2:
+        for b, (p_start, p_end) in enumerate(block_spans(chunk.text)):
+            block = chunk.text[p_start:p_end]
+            if block.startswith("#") or block.startswith("|") or block.count("|") > 2:
                 continue  # headings and table rows read badly as answer sentences
-            markup = _MARKUP.match(raw)
-            if markup:
-                s += markup.end()
-                raw = raw[markup.end() :]
-            text = " ".join(_INLINE.sub(_plain, raw).split())
-            if len(text) < 25 or len(text.split()) < 5:
-                continue
-            out.append(Sentence(i, s, e, text))
+            item = _ITEM.match(block)
+            for n, (s, e) in enumerate(sentence_spans(block, chunk.start + p_start)):
+                raw = chunk.text[s - chunk.start : e - chunk.start]
+                markup = _MARKUP.match(raw) or (_ITEM.match(raw) if n == 0 else None)
+                if markup:
+                    s += markup.end()
+                    raw = raw[markup.end() :]
+                text = " ".join(_INLINE.sub(_plain, raw).split())
+                if len(text) < 25 or len(text.split()) < 5 or is_boilerplate(text):
+                    continue
+                if not _ENDS_LIKE_SENTENCE.search(text) and len(text.split()) < 15:
+                    continue  # a title line: "Obligations for providers of general-purpose AI"
+                if text[0].islower() and not item:
+                    continue  # cut from its beginning (a chunk that starts mid-sentence)
+                out.append(Sentence(i, s, e, text, item=bool(item), block=b, doc_id=chunk.doc_id))
     return out
 
 
@@ -82,112 +118,45 @@ def _plain(match: re.Match) -> str:
     return next(g for g in match.groups() if g is not None)
 
 
-def score_sentences(
+def sentence_features(
+    question: Question,
     sentences: list[Sentence],
     passages: Sequence[Passage],
-    queries: Sequence[str],
     query_vectors: np.ndarray,
+    focus_vector: np.ndarray,
     cache: VectorCache,
-    keyword=None,
-    lexical_weight: float = 0.0,
-    context: bool = False,
-) -> np.ndarray:
-    """Score each sentence against its closest query and set ``Sentence.score``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The plain sentence vectors and the ranker's feature rows (``ranking.FEATURES``).
 
-    The score is the cosine similarity of the sentence (optionally prefixed with its section
-    heading, since "Fines can reach 7%" means little without "EU AI Act — Enforcement") plus a
-    share of the question's idf-weighted terms that the sentence contains: MiniLM alone
-    misses exact policy terms. Returns the plain sentence vectors (for diversity and support).
+    ``query_vectors`` are the searched queries (a follow-up has two); ``focus_vector`` is the
+    question without its question word, closer in form to the sentence that answers it.
     """
-    if not sentences:
-        return np.zeros((0, query_vectors.shape[1]), dtype=np.float32)
-    vectors = cache.vectors([s.text for s in sentences])
-    scored = vectors
-    if context:
-        texts = [_with_context(s, passages[s.passage]) for s in sentences]
-        scored = cache.vectors(texts)
-    scores = (scored @ query_vectors.T).max(axis=1)
-    if keyword is not None and lexical_weight:
-        from bot.keyword import terms
+    from bot.keyword import terms
 
-        wanted = {t: keyword.idf(t) for q in queries for t in terms(q)}
-        total = sum(wanted.values())
-        if total:
-            for i, sentence in enumerate(sentences):
-                found = set(terms(sentence.text)) & wanted.keys()
-                scores[i] += lexical_weight * sum(wanted[t] for t in found) / total
-    for sentence, score in zip(sentences, scores, strict=True):
+    dim = query_vectors.shape[1]
+    if not sentences:
+        return np.zeros((0, dim), dtype=np.float32), np.zeros((0, len(FEATURES)))
+    vectors = cache.vectors([s.text for s in sentences])
+    context = cache.vectors([_with_context(s, passages[s.passage]) for s in sentences])
+    cos_context = (context @ query_vectors.T).max(axis=1)
+    cos_focus = vectors @ focus_vector
+    sections = [set(terms(section_text(p))) for p in passages]
+    rows = feature_matrix(question, sentences, passages, cos_context, cos_focus, sections)
+    return vectors, rows
+
+
+def section_text(passage: Passage) -> str:
+    """What places a passage in its document: the title and the heading path."""
+    return f"{passage.chunk.title} {' '.join(passage.chunk.headings)}"
+
+
+def rank(sentences: list[Sentence], rows: np.ndarray) -> None:
+    """Set each ``Sentence.score`` to the ranker's estimate (0..1) that it states the answer."""
+    for sentence, score in zip(sentences, combine(rows), strict=True):
         sentence.score = float(score)
-    return vectors
 
 
 def _with_context(sentence: Sentence, passage: Passage) -> str:
     chunk = passage.chunk
     header = chunk.headings[-1] if chunk.headings else chunk.title
     return f"{header}: {sentence.text}" if header else sentence.text
-
-
-# Diplomatic shorthand: a capital standing for a government or institution is not an unknown
-# name when the institution itself is in the corpus.
-METONYMS = {
-    "brussels": "European Union",
-    "strasbourg": "Council of Europe",
-    "washington": "United States",
-    "beijing": "China",
-    "london": "United Kingdom",
-    "moscow": "Russia",
-    "tokyo": "Japan",
-    "delhi": "India",
-    "ottawa": "Canada",
-    "berlin": "Germany",
-    "whitehall": "United Kingdom",
-}
-_SALIENT = re.compile(r"\b(?:[A-Z][\w&.-]*[A-Za-z]|[A-Z]{2,}|\d[\d/.-]*\d{2,}[\d/.-]*)\b")
-
-
-def salient_words(question: str) -> list[str]:
-    """Names, acronyms and long numbers: the words a question cannot do without.
-
-    A capitalised word counts unless it opens a sentence (where everything is capitalised).
-    """
-    words = []
-    for match in _SALIENT.finditer(question):
-        before = question[: match.start()].rstrip()
-        if not before or before[-1] in '.?!:"“(':
-            continue
-        words.append(match.group(0))
-    return words
-
-
-def unknown_words(question: str, keyword, chunks: Collection[Chunk] = ()) -> list[str]:
-    """Salient words of the question that no indexed chunk contains.
-
-    If a question names something the documents never mention ("Colorado", "PL 2338"), the
-    documents cannot answer it, however close the remaining words come. An acronym counts as
-    mentioned when the documents spell it out ("SDGs": "Sustainable Development Goals").
-    """
-    from bot.keyword import terms
-
-    unknown = []
-    for word in salient_words(question):
-        stems = terms(word)
-        if not stems or all(keyword.known(t) for t in stems):
-            continue
-        alias = METONYMS.get(word.lower().split("-")[0])  # "Strasbourg-based" too
-        if alias and all(keyword.known(t) for t in terms(alias)):
-            continue
-        if _spelled_out(word, chunks):
-            continue
-        unknown.append(word)
-    return unknown
-
-
-_FILLER = r"(?:(?:of|and|the|for|on|in|to|&)\s+)?"
-
-
-def _spelled_out(word: str, chunks: Collection[Chunk]) -> bool:
-    letters = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
-    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
-        return False
-    pattern = re.compile(r"\b" + (r"\w*[\s-]+" + _FILLER).join(letters) + r"\w*", re.IGNORECASE)
-    return any(pattern.search(chunk.text) for chunk in chunks)

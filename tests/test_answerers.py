@@ -18,8 +18,8 @@ def unit(*values):
     return v / np.linalg.norm(v)
 
 
-def test_extractive_answer_skips_near_duplicates_and_keeps_document_order():
-    answerer = ExtractiveAnswerer(Settings(max_sentences=3, abstain_threshold=0.3))
+def test_extractive_answer_leads_with_the_best_sentence_and_skips_near_duplicates():
+    answerer = ExtractiveAnswerer(Settings(max_sentences=3))
     sentences = [
         Sentence(0, 100, 150, "Later sentence of the first source.", 0.80),
         Sentence(0, 10, 60, "Earlier sentence of the first source.", 0.70),
@@ -29,8 +29,42 @@ def test_extractive_answer_skips_near_duplicates_and_keeps_document_order():
     vectors = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(1, 0.05, 0), unit(0, 0, 1)])
     text = "".join(answerer.stream("q", [], [], sentences, vectors))
     assert text == (
-        "Earlier sentence of the first source [1]. Later sentence of the first source [1]."
+        "Later sentence of the first source [1]. Earlier sentence of the first source [1]."
     )
+
+
+def test_a_sentence_opening_a_list_brings_its_items_and_never_comes_alone():
+    answerer = ExtractiveAnswerer(Settings(max_sentences=2))
+    sentences = [
+        Sentence(0, 0, 40, "Providers of such models shall:", 0.9, block=0),
+        Sentence(0, 41, 80, "draw up technical documentation;", 0.3, item=True, block=1),
+        Sentence(0, 81, 120, "publish a summary of training data.", 0.2, item=True, block=2),
+        Sentence(0, 121, 160, "The AI Office supervises these duties.", 0.5, block=3),
+    ]
+    vectors = np.eye(4, dtype=np.float32)
+    text = "".join(answerer.stream("q", [], [], sentences, vectors))
+    assert text.startswith(
+        "Providers of such models shall: [1] draw up technical documentation; [1] "
+        "publish a summary of training data [1]."
+    )
+    alone = [Sentence(0, 0, 40, "Providers of such models shall:", 0.9, block=0)]
+    assert "".join(answerer.stream("q", [], [], alone, np.eye(1, dtype=np.float32))) == ""
+
+
+def test_a_comparison_cites_both_documents():
+    answerer = ExtractiveAnswerer(Settings(max_sentences=2))
+    sentences = [
+        Sentence(0, 0, 40, "The treaty binds its parties to respect rights.", 0.9, doc_id="a"),
+        Sentence(0, 50, 90, "The treaty also sets up a conference of parties.", 0.85, doc_id="a"),
+        Sentence(1, 0, 40, "The regulation applies to providers in the Union.", 0.5, doc_id="b"),
+    ]
+    vectors = np.eye(3, dtype=np.float32)
+    plain = "".join(answerer.stream("What does the treaty do?", [], [], sentences, vectors))
+    assert "[2]" not in plain
+    both = "".join(
+        answerer.stream("Compare the treaty and the regulation", [], [], sentences, vectors)
+    )
+    assert "[1]" in both and "[2]" in both
 
 
 def test_unknown_answer_mode_names_the_choices():

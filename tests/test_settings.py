@@ -5,11 +5,11 @@ from bot.settings import Settings
 
 
 def test_environment_then_code_overrides():
-    env = {"ACCORD_TOP_K": "7", "ACCORD_RETRIEVAL": "bm25", "ACCORD_SENTENCE_CONTEXT": "true"}
+    env = {"ACCORD_TOP_K": "7", "ACCORD_RETRIEVAL": "bm25", "ACCORD_CHECK_NAMES": "false"}
     settings = Settings.from_env(env, retrieval="dense")
     assert settings.top_k == 7
     assert settings.retrieval == "dense"
-    assert settings.sentence_context is True
+    assert settings.check_names is False
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,7 @@ def test_environment_then_code_overrides():
         ({"top_k": 0}, "top_k must be at least 1"),
         ({"chunk_overlap": 500}, "chunk_overlap"),
         ({"chroma_url": "localhost:8000"}, "http://host:port"),
+        ({"chunker": "words"}, "chunker='words'"),
     ],
 )
 def test_bad_values_fail_at_construction_with_the_value(changes, message):
