@@ -532,15 +532,14 @@ class ChatPage:
         yield log_
         text, answer = "", None
         try:
-            with self.lock.reading():
-                for event in self.bot.stream(question, history, filters or None):
-                    if isinstance(event, str):
-                        text += event
-                        reply = dict(reply, html=streaming_html(text, uid, chip))
-                        log_[-1] = reply
-                        yield log_
-                    else:
-                        answer = event
+            for event in self._events(question, history, filters):
+                if isinstance(event, str):
+                    text += event
+                    reply = dict(reply, html=streaming_html(text, uid, chip))
+                    log_[-1] = reply
+                    yield log_
+                else:
+                    answer = event
         except AccordError as exc:
             log_[-1] = {
                 "role": "assistant",
@@ -574,6 +573,21 @@ class ChatPage:
             "html": answer_html(data, uid, chip),
         }
         yield log_
+
+    def _events(self, question: str, history: list[dict], filters: dict[str, Any]) -> Iterator:
+        """The bot's stream with the read lock held while the bot works on the next event and
+        released before it is handed on: a reader who stops reading (a closed tab) holds
+        nothing, and an upload waits only while an answer is being produced."""
+        stream = self.bot.stream(question, history, filters or None)
+        try:
+            while True:
+                with self.lock.reading():
+                    event = next(stream, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            stream.close()
 
     @staticmethod
     def answer_record(answer, filters: dict[str, Any]) -> dict[str, Any]:

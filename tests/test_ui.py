@@ -365,3 +365,44 @@ def test_ask_api_accepts_json_strings_and_rejects_wrong_shapes(data_dir):
 def test_source_error_type_is_an_accord_error():
     # The upload path reports SourceError reasons; they must be AccordErrors to be shown.
     assert issubclass(SourceError, AccordError)
+
+
+# ---------------------------------------------------------------- the read/write lock
+
+
+class LockProbeBot(StubBot):
+    """Before each event it produces, checks that an upload could not take the index now."""
+
+    page: ChatPage
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.writer_refused: list[bool] = []
+
+    def stream(self, question, history=None, filters=None):
+        for event in super().stream(question, history, filters):
+            try:
+                with self.page.lock.writing(timeout=0):
+                    self.writer_refused.append(False)
+            except AccordError:
+                self.writer_refused.append(True)
+            yield event
+
+
+def test_the_read_lock_is_held_while_the_bot_produces_the_answer(data_dir):
+    bot = LockProbeBot(data_dir)
+    page = bot.page = ChatPage(bot)
+    list(page.respond("Where?", []))
+    assert bot.writer_refused == [True, True, True]
+
+
+def test_an_abandoned_stream_does_not_hold_the_read_lock(data_dir):
+    page = ChatPage(StubBot(data_dir))
+    stream = page.respond("Where?", [])
+    next(stream)  # the question and the placeholder
+    next(stream)  # the first piece of the answer: the bot is paused mid-answer
+    # The reader stops reading (a closed tab) and the generator stays alive: an upload must
+    # still get the index at once, not wait for garbage collection.
+    with page.lock.writing(timeout=0):
+        pass
+    stream.close()
