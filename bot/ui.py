@@ -20,12 +20,13 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from bot.errors import AccordError
-from bot.feedback import record_feedback
+from bot.feedback import record_answer_feedback
 from bot.retrieval import Filters
 
 log = logging.getLogger(__name__)
@@ -231,15 +232,15 @@ def citation_card(citation: dict[str, Any], uid: str, metadata: dict | None = No
 
 
 def closest_card(passage: dict[str, Any], uid: str, rank: int) -> str:
-    """A passage shown when the bot abstained: what it found, nothing highlighted."""
-    meta = passage.get("metadata") or {}
-    links = source_links(str(meta.get("source_url") or meta.get("source") or ""), meta)
+    """A passage (``Passage.to_dict()``) shown when the bot abstained: what it found, nothing
+    highlighted."""
+    links = source_links(str(passage.get("source") or ""), passage)
     return (
         f'<article class="accord-card accord-closest" id="{uid}-p{rank}">'
         f'<div class="accord-card-head"><span class="accord-num accord-num-muted">{rank}</span>'
         f'<span class="accord-title">{_esc(passage.get("title") or passage["doc_id"])}</span>'
         "</div>"
-        f"{_meta_line(str(meta.get('issuer') or ''), str(meta.get('date') or ''), links)}"
+        f"{_meta_line(str(passage.get('issuer') or ''), str(passage.get('date') or ''), links)}"
         f"{passage_html(str(passage.get('text') or ''), [])}"
         "</article>"
     )
@@ -305,7 +306,7 @@ def streaming_html(text: str, uid: str, chip: str) -> str:
 def answer_html(answer: dict[str, Any], uid: str, chip: str = "") -> str:
     """The final message: answer text with markers and its source cards, or the abstention."""
     if answer.get("abstained"):
-        closest = answer.get("closest_passages") or []
+        closest = answer.get("closest") or []
         cards = "".join(
             closest_card(p, uid, i) for i, p in enumerate(closest[:CLOSEST_SHOWN], start=1)
         )
@@ -322,12 +323,12 @@ def answer_html(answer: dict[str, Any], uid: str, chip: str = "") -> str:
             f"{_esc(answer.get('text', ''))}</div>{found}</div>"
         )
     citations = answer.get("citations") or []
-    meta = answer.get("chunk_metadata") or {}
+    passages = {p.get("chunk_id"): p for p in answer.get("closest") or []}
     tips = {
         int(c["number"]): f"{c.get('title', '')}: {c.get('quote', '')}".strip(": ")
         for c in citations
     }
-    cards = "".join(citation_card(c, uid, meta.get(c.get("chunk_id", ""))) for c in citations)
+    cards = "".join(citation_card(c, uid, passages.get(c.get("chunk_id"))) for c in citations)
     sources = (
         f'<div class="accord-sources"><div class="accord-sources-title">Sources</div>{cards}</div>'
         if cards
@@ -563,7 +564,7 @@ class ChatPage:
             }
             yield log_
             return
-        data = self.answer_record(answer, filters)
+        data = answer_data(answer, filters)
         user["ok"] = True
         log_[-1] = {
             "role": "assistant",
@@ -589,30 +590,6 @@ class ChatPage:
         finally:
             stream.close()
 
-    @staticmethod
-    def answer_record(answer, filters: dict[str, Any]) -> dict[str, Any]:
-        """What the page keeps of an Answer: enough to render it and to log feedback."""
-        return {
-            "question": answer.question,
-            "text": answer.text,
-            "abstained": answer.abstained,
-            "mode": answer.mode,
-            "filters": dict(filters),
-            "citations": [c.to_dict() for c in answer.citations],
-            "chunk_metadata": {p.chunk.chunk_id: dict(p.chunk.metadata) for p in answer.passages},
-            "closest_passages": [
-                {
-                    "doc_id": p.chunk.doc_id,
-                    "title": p.chunk.title,
-                    "text": p.chunk.text,
-                    "score": p.score,
-                    "metadata": dict(p.chunk.metadata),
-                }
-                for p in answer.passages
-            ],
-            "timings": dict(answer.timings),
-        }
-
     # ---- feedback
     def rate(
         self,
@@ -632,17 +609,11 @@ class ChatPage:
             return None
         if not 0 <= index < len(log_) or "answer" not in log_[index]:
             return None
-        data = log_[index]["answer"]
-        return record_feedback(
+        return record_answer_feedback(
             self.data_dir,
+            log_[index]["answer"],
             rating=liked,
-            question=data["question"],
-            answer=data["text"],
-            citations=[_citation_for_log(c) for c in data["citations"]],
             comment=comment,
-            abstained=data["abstained"],
-            filters=data["filters"],
-            mode=data["mode"],
             message_index=index,
             kind="comment" if comment else "rating",
             session=session,
@@ -711,27 +682,13 @@ class ChatPage:
         filters = _json_arg(filters, "filters", dict) or None
         with self.lock.reading():
             answer = self.bot.ask(question, history, filters)
-        data = answer.to_dict()
-        data["filters"] = Filters.of(filters).__dict__ if filters else {}
-        return data
+        return answer_data(answer, asdict(Filters.of(filters)) if filters else {})
 
 
-def _citation_for_log(citation: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "number",
-        "doc_id",
-        "title",
-        "source",
-        "date",
-        "issuer",
-        "quote",
-        "chunk_id",
-        "start",
-        "end",
-        "score",
-        "spans",
-    )
-    return {k: citation.get(k) for k in keep}
+def answer_data(answer, filters: dict[str, Any]) -> dict[str, Any]:
+    """What the page keeps of an Answer and ``/ask`` returns: ``Answer.to_dict()`` and the
+    filters it was answered under."""
+    return dict(answer.to_dict(), filters=dict(filters))
 
 
 def _json_arg(value: Any, name: str, kind: type) -> Any:

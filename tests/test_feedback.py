@@ -10,10 +10,12 @@ import pytest
 
 from bot.errors import AccordError
 from bot.feedback import (
+    LOGGED_CITATION_KEYS,
     MAX_COMMENT_CHARS,
     feedback_path,
     normalise_rating,
     read_feedback,
+    record_answer_feedback,
     record_feedback,
 )
 from bot.records import Answer, Citation
@@ -183,3 +185,18 @@ def test_rating_something_that_is_not_an_answer_records_nothing(data_dir):
     assert page.rate(log, "nonsense", True) is None
     assert page.rate(log, [1, 0], True) is not None  # 2-D index from some Gradio versions
     assert len(read_feedback(data_dir)) == 1
+
+
+def test_feedback_on_an_answer_dict_keeps_what_is_needed_to_judge_it(data_dir):
+    citation = Citation(
+        1, "d", "Doc", "/corpus/d.md", "2023-11-01", "UK", "Quote.", 0, 6, 0.9, "c1", "Quote. More."
+    )
+    answer = Answer("Where?", "Quote [1].", [citation], mode="llm").to_dict()
+    record = record_answer_feedback(
+        data_dir, dict(answer, filters={"issuers": ["UK"]}), rating="down", comment="Vague."
+    )
+    assert read_feedback(data_dir) == [record]
+    assert (record["question"], record["answer"], record["mode"]) == ("Where?", "Quote [1].", "llm")
+    assert record["filters"] == {"issuers": ["UK"]} and record["abstained"] is False
+    assert record["citations"] == [{k: citation.to_dict()[k] for k in LOGGED_CITATION_KEYS}]
+    assert "passage" not in record["citations"][0]  # the log stays small

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import AccordError, SourceError
-from bot.records import Answer, Citation, IngestReport
+from bot.records import Answer, Chunk, Citation, IngestReport, Passage
 from bot.ui import (
     ChatPage,
     answer_html,
@@ -158,25 +158,45 @@ def test_answer_markers_link_to_cards_of_the_same_answer():
     assert rendered.count("<p>") == 2 and "&lt;b&gt;para&lt;/b&gt;" in rendered
 
 
+def _passage(doc_id: str, title: str, text: str, **metadata) -> Passage:
+    chunk = Chunk(f"{doc_id}:0", doc_id, 0, text, 0, len(text), 3, [], title, metadata)
+    return Passage(chunk, 0.5)
+
+
 def test_abstained_answer_says_so_and_lists_closest_passages():
-    answer = {
-        "abstained": True,
-        "text": "Not covered.",
-        "citations": [],
-        "closest_passages": [
-            {
-                "doc_id": "d1",
-                "title": "Doc one",
-                "text": "Some <em>text</em>.",
-                "metadata": {"issuer": "G7", "date": "2023-10-30"},
-            },
-            {"doc_id": "d2", "title": "Doc two", "text": "More.", "metadata": {}},
+    answer = Answer(
+        "Where?",
+        "Not covered.",
+        abstained=True,
+        passages=[
+            _passage(
+                "d1",
+                "Doc one",
+                "Some <em>text</em>.",
+                issuer="G7",
+                date="2023-10-30",
+                source="/corpus/d1.md",
+                sources=["https://g7.example/one"],
+            ),
+            _passage("d2", "Doc two", "More."),
         ],
-    }
+    ).to_dict()
     rendered = answer_html(answer, "u1")
     assert "accord-abstained" in rendered and "No answer in the indexed documents" in rendered
     assert rendered.count('class="accord-card accord-closest"') == 2
     assert "&lt;em&gt;text&lt;/em&gt;" in rendered and "accord-cite" not in rendered
+    first = rendered.split('id="u1-p2"')[0]
+    assert '<span class="accord-issuer">G7</span>' in first
+    assert '<span class="accord-date">2023-10-30</span>' in first
+    assert "d1.md" in first and 'href="https://g7.example/one"' in first
+
+
+def test_citation_cards_link_the_references_of_their_passage():
+    passage = _passage("d", "Doc", "Part one.", sources=["https://ref.example/d"])
+    citation = Citation(1, "d", "Doc", "/x/d.md", "", "", "Part one.", 0, 9, 0.9, "d:0")
+    answer = Answer("q", "Part one [1].", [citation], passages=[passage]).to_dict()
+    rendered = answer_html(answer, "u2")
+    assert 'href="https://ref.example/d"' in rendered and "d.md" in rendered
 
 
 def test_filters_are_validated_and_summarised():
