@@ -10,6 +10,7 @@ The page logic lives in :class:`ChatPage` (plain Python, testable without a serv
 imported only inside :func:`build_app` and :func:`launch`.
 """
 
+import datetime as dt
 import html
 import logging
 import os
@@ -28,6 +29,7 @@ from urllib.parse import urlparse
 from bot.errors import AccordError
 from bot.feedback import record_answer_feedback
 from bot.retrieval import Filters
+from bot.sources import LOADERS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ EXAMPLES = (
     "What did Sam Altman propose in 2026?",
 )
 
-UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf")
+UPLOAD_SUFFIXES = tuple(LOADERS)  # the file types ingest can read
 EXCERPT_CHARS = 700  # passages longer than this show a window around the quote
 CONTEXT_CHARS = 240  # characters of context either side of the quoted span(s)
 CLOSEST_SHOWN = 3
@@ -446,28 +448,32 @@ class _ReadWriteLock:
                 self._cond.notify_all()
 
 
+def picked_day(value: Any) -> str:
+    """A date picker's value as YYYY-MM-DD: datetimes and timestamps become days, a string
+    keeps its day (a time after it is dropped); anything else is left for ``Filters.of`` to
+    judge."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.date):  # datetime is a date too
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(float(value), dt.UTC).strftime("%Y-%m-%d")
+    text = str(value).strip()
+    return text[:10] if re.match(r"\d{4}-\d\d-\d\d(?:\D|$)", text) else text
+
+
 def make_filters(issuers=None, date_from=None, date_to=None, doc_ids=None) -> dict[str, Any]:
-    """The filter widgets' values as a ``Filters`` dict (validated: a bad date raises)."""
-
-    def day(value: Any) -> str:
-        if value in (None, ""):
-            return ""
-        if isinstance(value, (int, float)):  # a timestamp, if the widget sends one
-            return time.strftime("%Y-%m-%d", time.gmtime(float(value)))
-        return (
-            str(value).strip()[:10]
-            if re.match(r"\d{4}-\d\d-\d\d", str(value).strip())
-            else str(value).strip()
-        )
-
-    data = {
-        "issuers": [str(i) for i in (issuers or [])],
-        "date_from": day(date_from),
-        "date_to": day(date_to),
-        "doc_ids": [str(d) for d in (doc_ids or [])],
-    }
-    Filters.of(data)  # raises AccordError with a message naming the bad value
-    return {k: v for k, v in data.items() if v}
+    """The filter widgets' values as a filters dict holding only what is set, checked by
+    ``Filters.of`` (a bad date raises an AccordError naming it)."""
+    filters = Filters.of(
+        {
+            "issuers": [str(i) for i in issuers or []],
+            "date_from": picked_day(date_from),
+            "date_to": picked_day(date_to),
+            "doc_ids": [str(d) for d in doc_ids or []],
+        }
+    )
+    return {k: v for k, v in asdict(filters).items() if v}
 
 
 class ChatPage:

@@ -3,6 +3,7 @@ filters and uploads (a stub bot stands in for the models)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from bot.errors import AccordError, SourceError
 from bot.records import Answer, Chunk, Citation, IngestReport, Passage
+from bot.sources import LOADERS
 from bot.ui import (
+    UPLOAD_SUFFIXES,
     ChatPage,
     answer_html,
     answer_text_html,
@@ -212,6 +215,26 @@ def test_filters_are_validated_and_summarised():
     )
     with pytest.raises(AccordError, match="not a date"):
         make_filters(date_to="next week")
+
+
+@pytest.mark.parametrize(
+    ("picked", "expected"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        (" 2024-03-05 00:00:00 ", "2024-03-05"),
+        (dt.datetime(2024, 3, 5, 23, 59), "2024-03-05"),
+        (dt.date(2024, 3, 5), "2024-03-05"),
+        (dt.datetime(2024, 3, 5, tzinfo=dt.UTC).timestamp(), "2024-03-05"),
+        (1709596800, "2024-03-05"),
+        ("2024", "2024"),
+    ],
+)
+def test_date_picker_values_become_days(picked, expected):
+    assert make_filters(date_from=picked) == {"date_from": expected}
+
+
+def test_uploads_accept_exactly_what_the_loaders_read():
+    assert set(UPLOAD_SUFFIXES) == set(LOADERS)
 
 
 @pytest.mark.parametrize(
