@@ -20,6 +20,7 @@ from bot.feedback import (
 )
 from bot.records import Answer, Citation
 from bot.ui import ChatPage
+from tests.ui_support import StubBot
 
 CITATION = {
     "number": 1,
@@ -121,43 +122,31 @@ def test_a_damaged_line_is_skipped_not_fatal(data_dir):
     assert [r["question"] for r in read_feedback(data_dir)] == ["q1", "q2"]
 
 
-class _Settings:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+BLETCHLEY = Citation(
+    number=1,
+    doc_id="bletchley-summit",
+    title="The Bletchley Park summit",
+    source="/corpus/bletchley-summit.md",
+    date="2023-11-01",
+    issuer="UK government",
+    quote="At Bletchley Park.",
+    start=0,
+    end=18,
+    score=0.9,
+    chunk_id="c1",
+    passage="At Bletchley Park.",
+    passage_start=0,
+    spans=[(0, 18)],
+)
 
 
-class StubBot:
+def bletchley_bot(data_dir: Path) -> StubBot:
     """Streams a fixed answer: the page logic is tested without models."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.settings = _Settings(data_dir)
-
-    def stream(self, question, history=None, filters=None):
-        yield "At Bletchley Park"
-        yield " [1]."
-        citation = Citation(
-            number=1,
-            doc_id="bletchley-summit",
-            title="The Bletchley Park summit",
-            source="/corpus/bletchley-summit.md",
-            date="2023-11-01",
-            issuer="UK government",
-            quote="At Bletchley Park.",
-            start=0,
-            end=18,
-            score=0.9,
-            chunk_id="c1",
-            passage="At Bletchley Park.",
-            passage_start=0,
-            spans=[(0, 18)],
-        )
-        yield Answer(
-            question, "At Bletchley Park [1].", [citation], False, [], {"total": 0.1}, "extractive"
-        )
+    return StubBot(data_dir, deltas=("At Bletchley Park", " [1]."), citation=BLETCHLEY)
 
 
 def test_liking_an_answer_on_the_page_logs_question_answer_and_citations(data_dir):
-    page = ChatPage(StubBot(data_dir))
+    page = ChatPage(bletchley_bot(data_dir))
     log = list(page.respond("Where was the summit?", [], {"issuers": ["UK government"]}))[-1]
     assert [e["role"] for e in log] == ["user", "assistant"]
     assert page.rate(log, 1, True, session="s1")["rating"] == "up"
@@ -178,7 +167,7 @@ def test_liking_an_answer_on_the_page_logs_question_answer_and_citations(data_di
 
 
 def test_rating_something_that_is_not_an_answer_records_nothing(data_dir):
-    page = ChatPage(StubBot(data_dir))
+    page = ChatPage(bletchley_bot(data_dir))
     log = list(page.respond("Where was the summit?", []))[-1]
     assert page.rate(log, 0, True) is None  # the question
     assert page.rate(log, 7, True) is None  # no such message
