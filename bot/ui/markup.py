@@ -1,16 +1,35 @@
-"""Text to safe HTML: escaping, the markdown the documents use, and highlighted spans.
+"""Text to safe HTML: escaping, the markdown answers and documents use, highlighted spans.
 
-Every piece of document or user text goes through :func:`esc` (or the markdown renderer, which
-escapes too) before any markup is added; links keep their target only when it is http(s).
+Markdown is rendered by markdown-it-py (CommonMark) with raw HTML off, so every tag in a
+document or answer is shown as text; its own link check refuses ``javascript:``, ``data:`` and
+the like, and :func:`_safe_links` then keeps a link's target only when it is http(s) (other
+links and every image become their text: nothing is fetched). Indented code, fences and
+reference definitions are off: answers and passages are prose, and a ``[1]: url`` line in a
+document must not turn citation markers into links.
+
+Nothing rendered here holds a newline, so a chat message stays one HTML block that the chat's
+own markdown renderer never re-reads.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any
 from urllib.parse import urlparse
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+OPEN, CLOSE = "\ue000", "\ue001"  # a quoted span's edges while its passage is rendered
+MARK_OPEN, MARK_CLOSE = '<mark class="accord-quote">', "</mark>"
+_PIECES = re.compile(f"(<[^>]*>|{OPEN}|{CLOSE})")
+_HEADING = re.compile(rf"([\s{OPEN}{CLOSE}]*)#{{1,6}}[ \t]+(.*)")
+_CITE = re.compile(r"\[(\d{1,3})\]")
 
 
 def esc(text: Any) -> str:
@@ -30,40 +49,69 @@ def http_url(value: Any) -> str:
     return ""
 
 
-def _headings(rendered: str) -> str:
-    """'## Timeline' inside a quoted passage reads better as a small heading line."""
-    return re.sub(r"(^|<br>)[ \t]*#{1,6} ([^<]*)", r'\1<span class="accord-h">\2</span>', rendered)
+# ---------------------------------------------------------------- the markdown renderer
 
 
-_MD_IMAGE = re.compile(r"!\[([^\]<>]*)\]\(([^()\s<>]*)\)")
-_MD_LINK = re.compile(r"\[([^\]<>]+)\]\(([^()\s<>]+)\)")
-_MD_BOLD = re.compile(r"\*\*(?=\S)([^*<>]+?)(?<=\S)\*\*")
-_MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*<>]+?)(?<=\S)\*(?![\w*])")
-_MD_CODE = re.compile(r"`([^`<>]+)`")
+def _link_filter(tokens: Iterable[Token]) -> Iterator[Token]:
+    """http(s) links open in a new tab; other links and every image become their text."""
+    kept: list[bool] = []
+    for token in tokens:
+        if token.type == "link_open":
+            kept.append(bool(http_url(str(token.attrGet("href") or ""))))
+            if not kept[-1]:
+                continue
+            token.attrSet("class", "accord-link")
+            token.attrSet("target", "_blank")
+            token.attrSet("rel", "noopener noreferrer nofollow")
+        elif token.type == "link_close" and not kept.pop():
+            continue
+        elif token.type == "image":
+            yield from _link_filter(token.children or [])
+            continue
+        yield token
 
 
-def inline_markdown(escaped: str) -> str:
-    """Emphasis (``**`` and ``*`` only: underscores occur in identifiers), code and links from
-    markdown sources, on text that is already escaped.
+def _safe_links(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type == "inline" and token.children:
+            token.children = list(_link_filter(token.children))
 
-    Only fixed tags are added; an image becomes its alt text (nothing is fetched) and a link
-    keeps its target only when it is http(s). Pairs that would straddle a tag stay literal.
-    """
 
-    def link(match: re.Match) -> str:
-        url = http_url(html.unescape(match.group(2)))
-        if not url:
-            return match.group(1)
+def _text(self, tokens: Sequence[Token], idx: int, options, env: Mapping[str, Any]) -> str:
+    """Escaped text; with a ``uid`` in env each [n] becomes a link to card n of that answer."""
+    out = escapeHtml(tokens[idx].content)
+    uid = env.get("uid") if env else ""
+    if not uid:
+        return out
+    tips = env.get("tips") or {}
+
+    def marker(match: re.Match) -> str:
+        n = int(match.group(1))
+        tip = html.escape(tips.get(n, f"Source {n}"), quote=True)
         return (
-            f'<a class="accord-link" href="{html.escape(url, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer nofollow">{match.group(1)}</a>'
+            f'<a class="accord-cite" href="#{uid}-{n}" title="{tip}" '
+            f'aria-label="source {n}">[{n}]</a>'
         )
 
-    out = _MD_IMAGE.sub(lambda m: m.group(1), escaped)
-    out = _MD_LINK.sub(link, out)
-    out = _MD_CODE.sub(r"<code>\1</code>", out)
-    out = _MD_BOLD.sub(r"<strong>\1</strong>", out)
-    return _MD_EM.sub(r"<em>\1</em>", out)
+    return _CITE.sub(marker, out)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
+    md.disable(["code", "fence", "reference"])
+    md.core.ruler.push("accord_links", _safe_links)
+    md.add_render_rule("text", _text)
+    return md
+
+
+def markdown_html(text: str, uid: str = "", tips: Mapping[int, str] | None = None) -> str:
+    """Markdown (paragraphs, lists, emphasis, links) as HTML; with ``uid`` each [n] marker
+    links to card n of that answer, titled with ``tips[n]``."""
+    return _markdown().render(text, {"uid": uid, "tips": tips or {}}).replace("\n", "")
+
+
+# ---------------------------------------------------------------- passages with quoted spans
 
 
 def merge_spans(spans: Sequence[tuple[int, int]], length: int) -> list[tuple[int, int]]:
@@ -80,14 +128,51 @@ def merge_spans(spans: Sequence[tuple[int, int]], length: int) -> list[tuple[int
     return merged
 
 
+def _passage_line(line: str) -> str:
+    """One line of a passage, inline markdown only; '## Timeline' becomes a small heading."""
+    heading = _HEADING.fullmatch(line)
+    if heading:
+        edges = re.sub(r"\s", "", heading.group(1))
+        text = _markdown().renderInline(heading.group(2))
+        return f'{edges}<span class="accord-h">{text}</span>'
+    return _markdown().renderInline(line)
+
+
+def _marks(rendered: str) -> str:
+    """Span edges to <mark> tags, closed and reopened around every tag in between so each
+    mark sits inside one element (a quote may start in bold text or run over a line break)."""
+    out, inside = [], False
+    for piece in _PIECES.split(rendered):
+        if piece == OPEN:
+            out.append("" if inside else MARK_OPEN)
+            inside = True
+        elif piece == CLOSE:
+            out.append(MARK_CLOSE if inside else "")
+            inside = False
+        elif inside and piece.startswith("<"):
+            out += [MARK_CLOSE, piece, MARK_OPEN]
+        else:
+            out.append(piece)
+    if inside:
+        out.append(MARK_CLOSE)
+    return "".join(out).replace(MARK_OPEN + MARK_CLOSE, "")
+
+
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Escaped ``text`` with each span (offsets into ``text``) wrapped in <mark>; blank lines
-    between paragraphs become single line breaks to keep cards compact."""
-    out, pos = [], 0
+    """``text`` with its inline markdown rendered and each span (offsets into ``text``)
+    marked; its lines are joined by single line breaks (blank lines dropped) to keep cards
+    compact."""
+    text = text.replace(OPEN, "\ufffd").replace(CLOSE, "\ufffd")
+    pieces, pos = [], 0
     for s, e in merge_spans(spans, len(text)):
-        out.append(esc(text[pos:s]))
-        out.append(f'<mark class="accord-quote">{esc(text[s:e])}</mark>')
+        pieces += [text[pos:s], OPEN, text[s:e], CLOSE]
         pos = e
-    out.append(esc(text[pos:]))
-    rendered = re.sub(r"<br>(?:[ \t]*<br>)+", "<br>", "".join(out))
-    return _headings(inline_markdown(rendered))
+    pieces.append(text[pos:])
+    lines, carry = [], ""
+    for line in "".join(pieces).replace("\r", "").split("\n"):
+        if not line.strip(f" \t{OPEN}{CLOSE}"):
+            carry += re.sub(f"[^{OPEN}{CLOSE}]", "", line)  # keep a blank line's span edges
+            continue
+        lines.append(_passage_line(carry + line))
+        carry = ""
+    return _marks("<br>".join(lines) + carry)

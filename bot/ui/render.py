@@ -8,18 +8,16 @@ interprets document text. Gradio's sanitizer stays on as a second layer.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.ui.markup import esc, highlight, http_url, inline_markdown, merge_spans
+from bot.ui.markup import esc, highlight, http_url, markdown_html, merge_spans
 
 EXCERPT_CHARS = 700  # passages longer than this show a window around the quote
 CONTEXT_CHARS = 240  # characters of context either side of the quoted span(s)
 CLOSEST_SHOWN = 3
-_CITE = re.compile(r"\[(\d{1,3})\]")
 
 HEADER = (
     "<div><h1>Accord</h1><p>Answers on AI diplomacy and governance &mdash; every claim cited "
@@ -147,20 +145,8 @@ def closest_card(passage: Mapping[str, Any], uid: str, rank: int) -> str:
 
 
 def answer_text_html(text: str, uid: str, tips: Mapping[int, str] | None = None) -> str:
-    """Escaped answer text in paragraphs, each [n] marker a link to card n of this answer."""
-    tips = tips or {}
-
-    def marker(match: re.Match) -> str:
-        n = int(match.group(1))
-        tip = html.escape(tips.get(n, f"Source {n}"), quote=True)
-        return (
-            f'<a class="accord-cite" href="#{uid}-{n}" title="{tip}" '
-            f'aria-label="source {n}">[{n}]</a>'
-        )
-
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    body = "".join(f"<p>{_CITE.sub(marker, inline_markdown(esc(p)))}</p>" for p in paragraphs)
-    return f'<div class="accord-text">{body}</div>'
+    """The answer's markdown as HTML, each [n] marker a link to card n of this answer."""
+    return f'<div class="accord-text">{markdown_html(text, uid, tips)}</div>'
 
 
 def question_html(text: str) -> str:
