@@ -60,6 +60,10 @@ def test_respond_streams_then_renders_the_final_answer(data_dir):
     assert final[0]["text"] == "Where now?" and final[0]["ok"]
     assert final[-1]["ok"] and 'class="accord-card"' in final[-1]["html"]
     assert "accord-streaming" not in final[-1]["html"]
+    # The page keeps the answer as Answer.to_dict() (the one serialiser) and its filters.
+    kept = final[-1]["answer"]
+    assert set(kept) == set(Answer("q", "t").to_dict()) | {"filters"}
+    assert kept["citations"] == [bot.citation.to_dict()] and kept["filters"] == {}
     # The next question carries the conversation as plain text.
     list(page.respond("And then?", final))
     assert bot.seen[-1][1] == [
@@ -146,3 +150,13 @@ def test_an_abandoned_stream_does_not_hold_the_read_lock(data_dir):
     with page.lock.writing(timeout=0):
         pass
     stream.close()
+
+
+def test_a_question_that_cannot_be_asked_shows_why_and_stays_out_of_history(data_dir):
+    page = ChatPage(StubBot(data_dir))
+    answered = list(page.respond("Where?", []))[-1]
+    log = ChatPage.failed_turn(answered, "<b>When?</b>", "date_from='soon' is not a date")
+    assert [e["role"] for e in log] == ["user", "assistant", "user", "assistant"]
+    assert log[2]["html"] == '<div class="accord-q">&lt;b&gt;When?&lt;/b&gt;</div>'
+    assert "accord-error" in log[3]["html"] and "is not a date" in log[3]["html"]
+    assert ChatPage.history(log) == ChatPage.history(answered) and len(answered) == 2
