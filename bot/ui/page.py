@@ -31,6 +31,7 @@ from bot.ui.render import (
 from bot.ui.uploads import UploadResult, ingest_uploads
 
 log = logging.getLogger(__name__)
+_DONE = object()  # the end of a bot's stream
 
 # First-visit questions for the shipped corpus (build_app/launch take others).
 EXAMPLES = (
@@ -203,8 +204,8 @@ class ChatPage:
         try:
             while True:
                 with self.lock.reading():
-                    event = next(stream, None)
-                if event is None:
+                    event = next(stream, _DONE)
+                if event is _DONE:
                     return
                 yield event
         finally:

@@ -95,16 +95,18 @@ def _card(
     card_id: str,
     number: str,
     body: str,
-    extra: Mapping[str, Any] | None = None,
+    refs_from: Mapping[str, Any] | None = None,
     closest: bool = False,
 ) -> str:
-    """A source card: number, title, issuer · date · links, then the passage."""
+    """A source card: number, title, issuer · date · links, then the passage. The document's
+    references (``sources``) are read from ``refs_from``, or from ``item`` itself."""
     bits = []
     if item.get("issuer"):
         bits.append(f'<span class="accord-issuer">{esc(item["issuer"])}</span>')
     if item.get("date"):
         bits.append(f'<span class="accord-date">{esc(item["date"])}</span>')
-    links = source_links(str(item.get("source") or ""), extra or item)
+    refs = item if refs_from is None else refs_from
+    links = source_links(str(item.get("source") or ""), refs)
     if links:
         bits.append(links)
     meta = f'<div class="accord-meta">{" · ".join(bits)}</div>' if bits else ""
