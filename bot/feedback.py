@@ -84,6 +84,46 @@ def record_feedback(
     return record
 
 
+# What a record keeps of each citation: enough to find the passage again, not the passage.
+LOGGED_CITATION_KEYS = (
+    "number",
+    "doc_id",
+    "title",
+    "source",
+    "date",
+    "issuer",
+    "quote",
+    "chunk_id",
+    "start",
+    "end",
+    "score",
+    "spans",
+)
+
+
+def record_answer_feedback(
+    data_dir: str | Path,
+    answer: Mapping[str, Any],
+    *,
+    rating: Any,
+    comment: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
+    """Feedback on an answer given as ``Answer.to_dict()`` (with the ``filters`` in force)."""
+    return record_feedback(
+        data_dir,
+        rating=rating,
+        question=answer["question"],
+        answer=answer["text"],
+        citations=[{k: c.get(k) for k in LOGGED_CITATION_KEYS} for c in answer["citations"]],
+        comment=comment,
+        abstained=answer["abstained"],
+        filters=dict(answer.get("filters") or {}),
+        mode=answer["mode"],
+        **extra,
+    )
+
+
 def read_feedback(data_dir: str | Path) -> list[dict[str, Any]]:
     """All records, oldest first; a damaged line is skipped rather than failing the read."""
     path = feedback_path(data_dir)

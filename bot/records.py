@@ -54,6 +54,23 @@ class Passage:
     keyword: float | None = None  # BM25 score, when the keyword retriever saw it
     rank: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The passage as a reader sees it: its text and the document facts a card shows
+        (the same names as a :class:`Citation`'s)."""
+        meta = self.chunk.metadata
+        refs = meta.get("sources") or []
+        return {
+            "doc_id": self.chunk.doc_id,
+            "title": self.chunk.title,
+            "chunk_id": self.chunk.chunk_id,
+            "text": self.chunk.text,
+            "score": self.score,
+            "issuer": str(meta.get("issuer") or ""),
+            "date": str(meta.get("date") or ""),
+            "source": str(meta.get("source_url") or meta.get("source") or ""),
+            "sources": [str(r) for r in refs] if isinstance(refs, list) else [str(refs)],
+        }
+
 
 @dataclass
 class Citation:
@@ -97,16 +114,7 @@ class Answer:
             "abstained": self.abstained,
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],
-            "closest": [
-                {
-                    "doc_id": p.chunk.doc_id,
-                    "title": p.chunk.title,
-                    "chunk_id": p.chunk.chunk_id,
-                    "text": p.chunk.text,
-                    "score": p.score,
-                }
-                for p in self.passages
-            ],
+            "closest": [p.to_dict() for p in self.passages],
             "timings": self.timings,
             "support": self.support,
             "evidence": self.evidence,

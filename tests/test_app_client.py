@@ -87,6 +87,9 @@ def test_ask_returns_structured_citations(client):
     numbers = {c["number"] for c in data["citations"]}
     assert numbers == set(range(1, len(numbers) + 1))
     assert data["closest"], "the passages the answer was built from come back too"
+    cited = {p["chunk_id"]: p for p in data["closest"]}[first["chunk_id"]]
+    assert (cited["issuer"], cited["date"]) == ("UK government", "2023-11-01")
+    assert cited["sources"][0].startswith("https://www.gov.uk/")
 
 
 def test_ask_with_keyword_arguments_and_defaults(client):

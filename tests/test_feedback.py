@@ -10,14 +10,17 @@ import pytest
 
 from bot.errors import AccordError
 from bot.feedback import (
+    LOGGED_CITATION_KEYS,
     MAX_COMMENT_CHARS,
     feedback_path,
     normalise_rating,
     read_feedback,
+    record_answer_feedback,
     record_feedback,
 )
 from bot.records import Answer, Citation
 from bot.ui import ChatPage
+from tests.ui_support import StubBot
 
 CITATION = {
     "number": 1,
@@ -119,43 +122,31 @@ def test_a_damaged_line_is_skipped_not_fatal(data_dir):
     assert [r["question"] for r in read_feedback(data_dir)] == ["q1", "q2"]
 
 
-class _Settings:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+BLETCHLEY = Citation(
+    number=1,
+    doc_id="bletchley-summit",
+    title="The Bletchley Park summit",
+    source="/corpus/bletchley-summit.md",
+    date="2023-11-01",
+    issuer="UK government",
+    quote="At Bletchley Park.",
+    start=0,
+    end=18,
+    score=0.9,
+    chunk_id="c1",
+    passage="At Bletchley Park.",
+    passage_start=0,
+    spans=[(0, 18)],
+)
 
 
-class StubBot:
+def bletchley_bot(data_dir: Path) -> StubBot:
     """Streams a fixed answer: the page logic is tested without models."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.settings = _Settings(data_dir)
-
-    def stream(self, question, history=None, filters=None):
-        yield "At Bletchley Park"
-        yield " [1]."
-        citation = Citation(
-            number=1,
-            doc_id="bletchley-summit",
-            title="The Bletchley Park summit",
-            source="/corpus/bletchley-summit.md",
-            date="2023-11-01",
-            issuer="UK government",
-            quote="At Bletchley Park.",
-            start=0,
-            end=18,
-            score=0.9,
-            chunk_id="c1",
-            passage="At Bletchley Park.",
-            passage_start=0,
-            spans=[(0, 18)],
-        )
-        yield Answer(
-            question, "At Bletchley Park [1].", [citation], False, [], {"total": 0.1}, "extractive"
-        )
+    return StubBot(data_dir, deltas=("At Bletchley Park", " [1]."), citation=BLETCHLEY)
 
 
 def test_liking_an_answer_on_the_page_logs_question_answer_and_citations(data_dir):
-    page = ChatPage(StubBot(data_dir))
+    page = ChatPage(bletchley_bot(data_dir))
     log = list(page.respond("Where was the summit?", [], {"issuers": ["UK government"]}))[-1]
     assert [e["role"] for e in log] == ["user", "assistant"]
     assert page.rate(log, 1, True, session="s1")["rating"] == "up"
@@ -176,10 +167,25 @@ def test_liking_an_answer_on_the_page_logs_question_answer_and_citations(data_di
 
 
 def test_rating_something_that_is_not_an_answer_records_nothing(data_dir):
-    page = ChatPage(StubBot(data_dir))
+    page = ChatPage(bletchley_bot(data_dir))
     log = list(page.respond("Where was the summit?", []))[-1]
     assert page.rate(log, 0, True) is None  # the question
     assert page.rate(log, 7, True) is None  # no such message
     assert page.rate(log, "nonsense", True) is None
     assert page.rate(log, [1, 0], True) is not None  # 2-D index from some Gradio versions
     assert len(read_feedback(data_dir)) == 1
+
+
+def test_feedback_on_an_answer_dict_keeps_what_is_needed_to_judge_it(data_dir):
+    citation = Citation(
+        1, "d", "Doc", "/corpus/d.md", "2023-11-01", "UK", "Quote.", 0, 6, 0.9, "c1", "Quote. More."
+    )
+    answer = Answer("Where?", "Quote [1].", [citation], mode="llm").to_dict()
+    record = record_answer_feedback(
+        data_dir, dict(answer, filters={"issuers": ["UK"]}), rating="down", comment="Vague."
+    )
+    assert read_feedback(data_dir) == [record]
+    assert (record["question"], record["answer"], record["mode"]) == ("Where?", "Quote [1].", "llm")
+    assert record["filters"] == {"issuers": ["UK"]} and record["abstained"] is False
+    assert record["citations"] == [{k: citation.to_dict()[k] for k in LOGGED_CITATION_KEYS}]
+    assert "passage" not in record["citations"][0]  # the log stays small

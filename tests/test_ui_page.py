@@ -1,0 +1,162 @@
+"""The page logic with a stub bot (bot/ui/page.py): streaming, errors, filters, the API and
+the read/write lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.errors import AccordError, SourceError
+from bot.records import Answer
+from bot.ui import (
+    ChatPage,
+    filters_summary,
+    make_filters,
+)
+from tests.ui_support import StubBot
+
+
+def test_filters_are_validated_and_summarised():
+    assert make_filters() == {}
+    filters = make_filters(["European Union"], "2024-01-01", None, ["eu-ai-act"])
+    assert filters == {
+        "issuers": ["European Union"],
+        "date_from": "2024-01-01",
+        "doc_ids": ["eu-ai-act"],
+    }
+    assert filters_summary(filters, {"eu-ai-act": "The EU AI Act"}) == (
+        "issuer European Union · from 2024-01-01 · document The EU AI Act"
+    )
+    with pytest.raises(AccordError, match="not a date"):
+        make_filters(date_to="next week")
+
+
+@pytest.mark.parametrize(
+    ("picked", "expected"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        (" 2024-03-05 00:00:00 ", "2024-03-05"),
+        (dt.datetime(2024, 3, 5, 23, 59), "2024-03-05"),
+        (dt.date(2024, 3, 5), "2024-03-05"),
+        (dt.datetime(2024, 3, 5, tzinfo=dt.UTC).timestamp(), "2024-03-05"),
+        (1709596800, "2024-03-05"),
+        ("2024", "2024"),
+    ],
+)
+def test_date_picker_values_become_days(picked, expected):
+    assert make_filters(date_from=picked) == {"date_from": expected}
+
+
+def test_respond_streams_then_renders_the_final_answer(data_dir):
+    bot = StubBot(data_dir)
+    page = ChatPage(bot)
+    states = [[dict(e) for e in log] for log in page.respond("  Where   now? ", [])]
+    assert len(states) == 4  # question + placeholder, two deltas, final answer
+    assert "Searching the documents" in states[0][-1]["html"]
+    assert "accord-streaming" in states[1][-1]["html"] and "Part one" in states[1][-1]["html"]
+    final = states[-1]
+    assert final[0]["text"] == "Where now?" and final[0]["ok"]
+    assert final[-1]["ok"] and 'class="accord-card"' in final[-1]["html"]
+    assert "accord-streaming" not in final[-1]["html"]
+    # The page keeps the answer as Answer.to_dict() (the one serialiser) and its filters.
+    kept = final[-1]["answer"]
+    assert set(kept) == set(Answer("q", "t").to_dict()) | {"filters"}
+    assert kept["citations"] == [bot.citation.to_dict()] and kept["filters"] == {}
+    # The next question carries the conversation as plain text.
+    list(page.respond("And then?", final))
+    assert bot.seen[-1][1] == [
+        {"role": "user", "content": "Where now?"},
+        {"role": "assistant", "content": "Part one [1]."},
+    ]
+
+
+def test_user_errors_appear_in_the_chat_and_stay_out_of_history(data_dir):
+    page = ChatPage(StubBot(data_dir, fail=AccordError("nothing is indexed; run ingest.py")))
+    log = list(page.respond("Anything?", []))[-1]
+    assert "accord-error" in log[-1]["html"] and "run ingest.py" in log[-1]["html"]
+    assert ChatPage.history(log) == []
+
+
+def test_unexpected_errors_say_where_to_look(data_dir):
+    page = ChatPage(StubBot(data_dir, fail=RuntimeError("boom")))
+    log = list(page.respond("Anything?", []))[-1]
+    assert "RuntimeError" in log[-1]["html"] and "server log" in log[-1]["html"]
+
+
+def test_empty_question_does_nothing(data_dir):
+    assert list(ChatPage(StubBot(data_dir)).respond("   ", [])) == []
+
+
+def test_ask_api_accepts_json_strings_and_rejects_wrong_shapes(data_dir):
+    class AskBot(StubBot):
+        def ask(self, question, history=None, filters=None):
+            self.seen.append((question, history, filters))
+            return Answer(question, "ok", [], False, [], {})
+
+    bot = AskBot(data_dir)
+    page = ChatPage(bot)
+    data = page.ask_api("q", '[{"role": "user", "content": "hi"}]', '{"issuers": ["G7"]}')
+    assert data["text"] == "ok" and data["filters"]["issuers"] == ["G7"]
+    assert bot.seen[-1] == ("q", [{"role": "user", "content": "hi"}], {"issuers": ["G7"]})
+    with pytest.raises(AccordError, match="history must be a JSON list"):
+        page.ask_api("q", {"role": "user"})
+    with pytest.raises(AccordError, match="not valid JSON"):
+        page.ask_api("q", None, "{issuers")
+
+
+def test_source_error_type_is_an_accord_error():
+    # The upload path reports SourceError reasons; they must be AccordErrors to be shown.
+    assert issubclass(SourceError, AccordError)
+
+
+# ---------------------------------------------------------------- the read/write lock
+
+
+class LockProbeBot(StubBot):
+    """Before each event it produces, checks that an upload could not take the index now."""
+
+    page: ChatPage
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.writer_refused: list[bool] = []
+
+    def stream(self, question, history=None, filters=None):
+        for event in super().stream(question, history, filters):
+            try:
+                with self.page.lock.writing(timeout=0):
+                    self.writer_refused.append(False)
+            except AccordError:
+                self.writer_refused.append(True)
+            yield event
+
+
+def test_the_read_lock_is_held_while_the_bot_produces_the_answer(data_dir):
+    bot = LockProbeBot(data_dir)
+    page = bot.page = ChatPage(bot)
+    list(page.respond("Where?", []))
+    assert bot.writer_refused == [True, True, True]
+
+
+def test_an_abandoned_stream_does_not_hold_the_read_lock(data_dir):
+    page = ChatPage(StubBot(data_dir))
+    stream = page.respond("Where?", [])
+    next(stream)  # the question and the placeholder
+    next(stream)  # the first piece of the answer: the bot is paused mid-answer
+    # The reader stops reading (a closed tab) and the generator stays alive: an upload must
+    # still get the index at once, not wait for garbage collection.
+    with page.lock.writing(timeout=0):
+        pass
+    stream.close()
+
+
+def test_a_question_that_cannot_be_asked_shows_why_and_stays_out_of_history(data_dir):
+    page = ChatPage(StubBot(data_dir))
+    answered = list(page.respond("Where?", []))[-1]
+    log = ChatPage.failed_turn(answered, "<b>When?</b>", "date_from='soon' is not a date")
+    assert [e["role"] for e in log] == ["user", "assistant", "user", "assistant"]
+    assert log[2]["html"] == '<div class="accord-q">&lt;b&gt;When?&lt;/b&gt;</div>'
+    assert "accord-error" in log[3]["html"] and "is not a date" in log[3]["html"]
+    assert ChatPage.history(log) == ChatPage.history(answered) and len(answered) == 2

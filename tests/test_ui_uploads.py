@@ -1,0 +1,71 @@
+"""Files added on the page (bot/ui/uploads.py): names, copies, results, restores."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sources import LOADERS
+from bot.ui import (
+    UPLOAD_SUFFIXES,
+    ChatPage,
+    safe_filename,
+)
+from tests.ui_support import StubBot
+
+
+def test_uploads_accept_exactly_what_the_loaders_read():
+    assert set(UPLOAD_SUFFIXES) == set(LOADERS)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.md", "report.md"),
+        ("../../etc/passwd", "passwd"),
+        (".hidden.md", "hidden.md"),
+        ("C:\\Users\\me\\notes.TXT", "notes.txt"),
+        ("we ird<>name.pdf", "we ird_name.pdf"),
+        ("", "upload"),
+    ],
+)
+def test_safe_filename(name, expected):
+    assert safe_filename(name) == expected
+
+
+def test_uploads_are_copied_then_ingested_with_a_result_per_file(data_dir, tmp_path):
+    bot = StubBot(data_dir)
+    page = ChatPage(bot)
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\nText.\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff")
+    same = tmp_path / "same.md"
+    same.write_text("x")
+    odd = tmp_path / "notes.docx"
+    odd.write_bytes(b"PK")
+    progress = []
+    rows = page.ingest_uploads(
+        [good, bad, same, odd], progress=lambda *a, **k: progress.append(a[0])
+    )
+    assert rows == [
+        ("good.md", "added", "2 chunks, as good"),
+        ("bad.txt", "failed", "not valid UTF-8 (byte 3)"),
+        ("same.md", "unchanged", "already indexed with the same content"),
+        ("notes.docx", "failed", rows[3][2]),
+    ]
+    assert "unsupported file type .docx" in rows[3][2]
+    assert bot.ingested == [data_dir / "uploads" / n for n in ("good.md", "bad.txt", "same.md")]
+    assert sorted(p.name for p in (data_dir / "uploads").iterdir()) == ["good.md", "same.md"]
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+
+
+def test_a_failed_update_restores_the_previous_upload(data_dir, tmp_path):
+    bot = StubBot(data_dir)
+    uploads = data_dir / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "doc.txt").write_text("old, indexed version")
+    new = tmp_path / "doc.txt"
+    new.write_bytes(b"\xff new broken version")
+    rows = ChatPage(bot).ingest_uploads([new])
+    assert rows[0][1] == "failed"
+    assert (uploads / "doc.txt").read_text() == "old, indexed version"
