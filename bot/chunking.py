@@ -32,7 +32,16 @@ def count_tokens(text: str) -> int:
 
 
 def chunk_document(doc: Document, max_tokens: int = 400, overlap: int = 60) -> list[Chunk]:
-    units = list(_units(doc.text, max_tokens))
+    return _chunks(doc, max_tokens, overlap, structure=False)
+
+
+def structure_chunks(doc: Document, max_tokens: int = 400, overlap: int = 60) -> list[Chunk]:
+    """Token windows that follow the text's own divisions: articles, sections, annexes."""
+    return _chunks(doc, max_tokens, overlap, structure=True)
+
+
+def _chunks(doc: Document, max_tokens: int, overlap: int, structure: bool) -> list[Chunk]:
+    units = list(_units(doc.text, max_tokens, structure))
     groups = _group(units, max_tokens, overlap)
     return [
         _chunk(doc, index, group[0].start, group[-1].end, list(group[0].headings))
@@ -77,7 +86,11 @@ def recursive_chunks(doc: Document, max_tokens: int = 0, overlap: int = 0) -> li
 
 
 Chunker = Callable[[Document, int, int], list[Chunk]]
-CHUNKERS: dict[str, Chunker] = {"tokens": chunk_document, "recursive": recursive_chunks}
+CHUNKERS: dict[str, Chunker] = {
+    "structure": structure_chunks,
+    "tokens": chunk_document,
+    "recursive": recursive_chunks,
+}
 
 
 def get_chunker(name: str) -> Chunker:
@@ -89,9 +102,15 @@ def get_chunker(name: str) -> Chunker:
         ) from None
 
 
-def _units(text: str, max_tokens: int):
-    """Headings, and paragraphs cut into sentences (and sentences into word runs if huge)."""
+def _units(text: str, max_tokens: int, structure: bool = False):
+    """Headings, and paragraphs cut into sentences (and sentences into word runs if huge).
+
+    With ``structure``, official texts' own divisions count as headings too: a title line
+    under a heading ("### Article 53" + "Obligations for providers…"), "Sec. 4. Title." and
+    "4.1. Title." openings of executive orders, "Article 5" or "ANNEX III" lines.
+    """
     stack: list[tuple[int, str]] = []
+    last_was_heading = False
     for p_start, p_end in paragraph_spans(text):
         block = text[p_start:p_end]
         lines = block.split("\n")
@@ -100,12 +119,50 @@ def _units(text: str, max_tokens: int):
             level = len(heading.group(1))
             stack = [(lv, t) for lv, t in stack if lv < level] + [(level, heading.group(2))]
             yield _Unit(p_start, p_end, count_tokens(block), _path(stack), "heading")
+            last_was_heading = True
             continue
-        first = True
+        if structure and len(lines) == 1:
+            division = _DIVISION.match(block)
+            if division or (
+                last_was_heading and stack and stack[-1][0] >= 2 and _is_title_line(block)
+            ):
+                if division:
+                    level = _DIVISION_LEVEL
+                    stack = [(lv, t) for lv, t in stack if lv < level] + [(level, block)]
+                else:  # the title of the article just above: "Article 53 – Obligations…"
+                    level, title = stack[-1]
+                    stack[-1] = (level, f"{title} – {block}")
+                yield _Unit(p_start, p_end, count_tokens(block), _path(stack), "heading")
+                last_was_heading = True
+                continue
+        last_was_heading = False
+        kind = "paragraph"
+        section = _SECTION.match(block) if structure else None
+        if section:  # "Sec. 4. Ensuring the Safety…." opens a section inside a paragraph
+            level = _SECTION_LEVEL + (0 if section.group(1) else 1)
+            stack = [(lv, t) for lv, t in stack if lv < level] + [(level, section.group(0))]
+            kind = "heading"
         for s, e in sentence_spans(block, p_start):
             for ws, we, tokens in _split_long(text, s, e, max_tokens):
-                yield _Unit(ws, we, tokens, _path(stack), "paragraph" if first else "sentence")
-                first = False
+                yield _Unit(ws, we, tokens, _path(stack), kind)
+                kind = "sentence"
+
+
+# Divisions of official texts written as plain lines or paragraph openings.
+_DIVISION = re.compile(
+    r"^(?:Article|ARTICLE|Annex|ANNEX|Chapter|CHAPTER|Part|PART|Title|TITLE|Section|SECTION)"
+    r"\s+[0-9IVXLC]+[a-z]?(?:\s*[–—:.-]\s*[^\n]{0,120})?$"
+)
+_DIVISION_LEVEL = 7  # below any markdown heading
+_SECTION = re.compile(r"(?:Sec\.|Section)\s+(\d+)\.\s+[^.]{3,150}\.|(\d+\.\d+)\.\s+[^.]{3,150}\.")
+_SECTION_LEVEL = 8
+
+
+def _is_title_line(block: str) -> bool:
+    words = block.split()
+    if not 1 <= len(words) <= 15 or re.search(r"[.;:,]$", block) or not block[0].isupper():
+        return False
+    return not re.search(r"treaty series|official journal|^distr\.", block, re.IGNORECASE)
 
 
 def _path(stack: list[tuple[int, str]]) -> tuple[str, ...]:

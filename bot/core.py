@@ -46,14 +46,36 @@ class Bot:
     (``Bot(data_dir="/tmp/x", top_k=8)``) or pass a whole ``Settings``.
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder=None,
+        vectors: VectorCache | None = None,
+        **overrides: Any,
+    ) -> None:
+        """``embedder`` and ``vectors`` let several bots share one model and one sentence-vector
+        cache (the eval runs configurations side by side); by default each is built on first
+        use from the settings."""
         self.settings = settings.with_(**overrides) if settings else Settings.from_env(**overrides)
         prepare(self.settings.data_dir)
+        self._embedder = embedder
+        self._vectors = vectors
 
     # Heavy parts are built on first use: constructing a Bot costs nothing.
-    @functools.cached_property
+    @property
     def embedder(self):
-        return get_embedder(self.settings.embedding_model, self.settings.torch_threads)
+        if self._embedder is None:
+            self._embedder = get_embedder(
+                self.settings.embedding_model, self.settings.torch_threads
+            )
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorCache:
+        if self._vectors is None:
+            self._vectors = VectorCache(self.embedder)
+        return self._vectors
 
     @functools.cached_property
     def index(self):
@@ -69,10 +91,6 @@ class Bot:
     @functools.cached_property
     def answerer(self):
         return get_answerer(self.settings.answer_mode, self.settings)
-
-    @functools.cached_property
-    def vectors(self) -> VectorCache:
-        return VectorCache(self.embedder)
 
     @property
     def retriever(self):

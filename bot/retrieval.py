@@ -106,15 +106,37 @@ def looks_like_followup(question: str) -> bool:
 
 
 def standalone_queries(question: str, history: Sequence[dict] | None) -> list[str]:
-    """A follow-up ("and when did it enter into force?") is searched with and without the
-    previous user turn, so it finds its topic without losing a genuine change of subject.
-    A question that stands on its own is searched alone, so an old topic cannot leak in."""
+    """A follow-up ("who criticised it?") is searched as asked and with its reference resolved
+    ("who criticised Sam Altman's proposal for AI safety?"), so it finds its topic and keeps its
+    own question; a genuine change of subject still matches the first query. A question that
+    stands on its own is searched alone, so an old topic cannot leak in."""
     queries = [question]
     previous = [m.get("content", "") for m in history or [] if m.get("role") == "user"]
     previous = [p for p in previous if isinstance(p, str) and p.strip()]
     if previous and looks_like_followup(question):
-        queries.append(f"{previous[-1]} {question}")
+        queries.append(resolve(question, previous[-1]))
     return queries
+
+
+_PRONOUN = re.compile(
+    r"\b(?:it|they|them|this|that|these|those|he|she|him|the same|the former|the latter)\b"
+    r"(?!\s+(?:is|was|are|were)\s+(?:not\s+)?(?:a|an|the)\b)",
+    re.IGNORECASE,
+)
+_POSSESSIVE = re.compile(r"\b(?:its|their|his|her)\b", re.IGNORECASE)
+
+
+def resolve(question: str, previous: str) -> str:
+    """The question with its first pronoun replaced by the previous question's topic; without
+    a pronoun ("and the next session?"), the topic is added after it."""
+    from bot.ranking import focus
+
+    topic = focus(previous)
+    for pattern, replacement in ((_PRONOUN, topic), (_POSSESSIVE, f"{topic}'s")):
+        match = pattern.search(question)
+        if match:
+            return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
+    return f"{question} {topic}"
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:

@@ -11,11 +11,16 @@ from pydantic import ConfigDict, Field
 
 
 class AccordRetriever(BaseRetriever):
-    """``AccordRetriever(bot=Bot(), k=5).invoke("question", k=3, filters={...})``."""
+    """``AccordRetriever(bot=Bot(), k=5).invoke("question", k=3, filters={...})``.
+
+    The bot is required: the retriever is a view of one ``Bot`` (its settings, index and
+    models), never a second one built behind the caller's back. ``Bot().retriever`` is the
+    short way to get one.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    bot: Any = Field(default=None, exclude=True)
+    bot: Any = Field(exclude=True)
     k: int = 5
     filters: dict | None = None
 
@@ -28,10 +33,6 @@ class AccordRetriever(BaseRetriever):
         filters: dict | None = None,
         **kwargs: Any,
     ) -> list[LCDocument]:
-        if self.bot is None:
-            from bot.core import Bot
-
-            self.bot = Bot()
         passages = self.bot.search(query, k=k or self.k, filters=filters or self.filters)
         return [
             LCDocument(

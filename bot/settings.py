@@ -17,7 +17,18 @@ from bot.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
-CHUNKERS = ("tokens", "recursive")
+CHUNKERS = ("structure", "tokens", "recursive")
+# The answer backends' registry (bot.answerers.ANSWERERS) is checked against this list in tests;
+# settings cannot import it without a cycle.
+ANSWER_MODES = ("extractive", "openai", "ollama")
+CHOICES = {
+    "retrieval": RETRIEVAL_MODES,
+    "chunker": CHUNKERS,
+    "answer_mode": ANSWER_MODES,
+    "precision": ("auto", "bf16", "fp32"),
+}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 # Fields that change what is stored in the index; a change to any of them needs --rebuild.
 INDEX_FIELDS = ("embedding_model", "chunker", "chunk_tokens", "chunk_overlap")
@@ -32,9 +43,10 @@ class Settings:
     chroma_url: str = ""
     collection: str = "accord"
     embedding_model: str = "minilm"
-    # How documents are cut: "tokens" (token windows at headings and paragraph ends) or
-    # "recursive" (LangChain's 1,000-character splitter, the eval's naive baseline).
-    chunker: str = "tokens"
+    # How documents are cut: "structure" (token windows that follow headings and the text's
+    # own articles and sections), "tokens" (headings and paragraph ends only) or "recursive"
+    # (LangChain's 1,000-character splitter, the eval's naive baseline).
+    chunker: str = "structure"
     chunk_tokens: int = 400
     chunk_overlap: int = 60
     retrieval: str = "hybrid"
@@ -58,31 +70,42 @@ class Settings:
     # CPU threads for the embedding model; 0 means one per core, fastest on an idle machine
     # (python -m evals.bench). On a busy 2-core machine 1 thread was several times faster.
     torch_threads: int = 0
+    # Embedding arithmetic: "auto" uses bfloat16 where the CPU has it natively, else fp32.
+    precision: str = "auto"
     url_timeout: float = 15.0
     url_max_bytes: int = 5_000_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
-        if self.retrieval not in RETRIEVAL_MODES:
-            raise ConfigError(
-                f"retrieval={self.retrieval!r} is not one of {', '.join(RETRIEVAL_MODES)}"
-            )
-        if self.chunker not in CHUNKERS:
-            raise ConfigError(f"chunker={self.chunker!r} is not one of {', '.join(CHUNKERS)}")
-        for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences"):
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    f"{_names(name)}={getattr(self, name)!r} is not one of {', '.join(allowed)}"
+                )
+        for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences",
+                     "max_words", "llm_max_tokens"):  # fmt: skip
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise ConfigError(f"{_names(name)} must be at least 1, got {getattr(self, name)}")
+        for name, low, high in (("abstain_threshold", -1.0, 1.0), ("min_answer_score", 0.0, 1.0)):
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(
+                    f"{_names(name)} must be between {low} and {high}, got {getattr(self, name)}"
+                )
+        if self.torch_threads < 0:
+            raise ConfigError(f"{_names('torch_threads')} must be 0 (one per core) or more")
         if not 0 <= self.chunk_overlap < self.chunk_tokens:
             raise ConfigError(
-                f"chunk_overlap must be between 0 and chunk_tokens ({self.chunk_tokens}), "
-                f"got {self.chunk_overlap}"
+                f"{_names('chunk_overlap')} must be between 0 and chunk_tokens "
+                f"({self.chunk_tokens}), got {self.chunk_overlap}"
             )
         if self.chunk_tokens < 50:
-            raise ConfigError(f"chunk_tokens must be at least 50, got {self.chunk_tokens}")
+            raise ConfigError(
+                f"{_names('chunk_tokens')} must be at least 50, got {self.chunk_tokens}"
+            )
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise ConfigError(
-                f"chroma_url must look like http://host:port, got {self.chroma_url!r}"
+                f"{_names('chroma_url')} must look like http://host:port, got {self.chroma_url!r}"
             )
         if self.url_timeout <= 0 or self.url_max_bytes <= 0:
             raise ConfigError("url_timeout and url_max_bytes must be positive")
@@ -120,11 +143,16 @@ class Settings:
 
     def index_fingerprint(self) -> dict[str, Any]:
         fingerprint = {name: getattr(self, name) for name in INDEX_FIELDS}
-        return {**fingerprint, "chunker": CHUNKER_VERSION}
+        return {**fingerprint, "chunker_version": CHUNKER_VERSION}
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _names(name: str) -> str:
+    """A setting as a reader may have written it: the variable and the keyword."""
+    return f"ACCORD_{name.upper()} ({name})"
 
 
 def _parse(name: str, raw: str, type_name: Any) -> Any:
@@ -134,8 +162,14 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             return int(raw)
         if type_name == "float":
             return float(raw)
-        if type_name == "bool":
-            return raw.strip().lower() in ("1", "true", "yes", "on")
     except ValueError:
         raise ConfigError(f"ACCORD_{name.upper()}={raw!r} is not a number") from None
+    if type_name == "bool":
+        value = raw.strip().lower()
+        if value not in _TRUE + _FALSE:
+            raise ConfigError(
+                f"ACCORD_{name.upper()}={raw!r} is not a yes/no value; use one of "
+                f"{', '.join(_TRUE + _FALSE)}"
+            )
+        return value in _TRUE
     return raw

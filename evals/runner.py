@@ -201,12 +201,9 @@ def _bots(configs: Sequence[ConfigRun], memo: _QueryMemo) -> dict[str, Bot]:
     for config in configs:
         key = config.settings.with_(retrieval="hybrid")
         if key not in by_setup:
-            bot = Bot(settings=key)
-            bot.embedder = memo  # before the index and searcher are built from it
-            if shared is None:
-                shared = bot.vectors
-            else:
-                bot.vectors = shared  # same embedder: reuse the vectors already computed
+            # Every Bot embeds through the run's one embedder and shares one sentence cache.
+            bot = Bot(settings=key, embedder=memo, vectors=shared)
+            shared = bot.vectors
             by_setup[key] = bot
         bots[config.name] = by_setup[key]
     return bots

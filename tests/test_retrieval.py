@@ -13,16 +13,26 @@ def test_rrf_rewards_items_ranked_well_by_both_lists():
     assert fused["c"] > fused["b"]
 
 
-def test_followups_are_searched_with_and_without_the_previous_question():
+def test_followups_are_searched_as_asked_and_with_the_reference_resolved():
     history = [
         {"role": "user", "content": "What is the Bletchley Declaration?"},
         {"role": "assistant", "content": "A statement [1]."},
     ]
     assert standalone_queries("Who signed it?", history) == [
         "Who signed it?",
-        "What is the Bletchley Declaration? Who signed it?",
+        "Who signed the Bletchley Declaration?",
     ]
     assert standalone_queries("Who signed it?", None) == ["Who signed it?"]
+    assert standalone_queries("What are its main parts?", history)[1] == (
+        "What are the Bletchley Declaration's main parts?"
+    )
+    altman = [{"role": "user", "content": "What did Sam Altman propose for AI safety?"}]
+    assert standalone_queries("And who criticised it?", altman)[1] == (
+        "And who criticised Sam Altman propose for AI safety?"
+    )
+    assert standalone_queries("And where is the next session?", altman)[1] == (
+        "And where is the next session? Sam Altman propose for AI safety"
+    )
 
 
 def test_filters_validate_and_translate_to_a_chroma_where_clause():
