@@ -47,7 +47,7 @@ class ExtractiveAnswerer(Answerer):
 
     name = "extractive"
     duplicate = 0.8  # cosine above which a sentence repeats one already chosen
-    keep_ratio = 0.5  # candidates below this share of the best score are left out
+    keep_ratio = 0.3  # candidates below this share of the best score are left out (dev-tuned)
     max_items = 6  # list items brought by a sentence that opens a list
 
     def select(self, sentences: Sequence[Sentence], vectors: np.ndarray, question: str = ""):
@@ -121,7 +121,7 @@ class ExtractiveAnswerer(Answerer):
 
 _COMPARE = re.compile(
     r"\b(?:compar\w*|differ\w*|difference\w*|both|versus|vs\.?|contrast\w*|similar\w*|"
-    r"in common|each of|relate to each other|alike)\b",
+    r"in common|each|two|between|alike|as well as|and the)\b",
     re.IGNORECASE,
 )
 

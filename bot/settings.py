@@ -60,8 +60,8 @@ class Settings:
     # to the question), when the ranker gives no sentence min_answer_score (0..1), or when the
     # question names something no document mentions (check_names). Tuned on the dev splits of
     # both reference sets (python -m evals --split dev), see README "Evaluation".
-    abstain_threshold: float = 0.58
-    min_answer_score: float = 0.05
+    abstain_threshold: float = 0.56
+    min_answer_score: float = 0.04
     check_names: bool = True
     llm_base_url: str = ""
     llm_model: str = ""
