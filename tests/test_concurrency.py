@@ -205,7 +205,7 @@ def test_questions_from_many_threads_while_ingest_py_runs_in_another_process(bot
     started = time.perf_counter()
     process = ingest_py(bot.settings.data_dir, extra)
     # Readers pause between questions so the other process gets some of the two cores.
-    answers, errors = ask_while(bot, lambda: process.poll() is None, pause=0.5)
+    answers, errors = ask_while(bot, lambda: process.poll() is None, pause=1.0)
     out, err = process.communicate(timeout=300)
     generations = {a.index_generation for a in answers}
     figures("other process", answers, errors, "1 ingest.py process (add)",
