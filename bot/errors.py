@@ -29,3 +29,7 @@ class StoreError(AccordError):
 
 class ModelError(AccordError):
     """A model (embedding or chat) could not be loaded or called."""
+
+
+class IndexBusyError(AccordError):
+    """Another ingest held the index for longer than we were willing to wait."""

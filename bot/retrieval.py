@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.errors import AccordError
 from bot.records import Chunk, Passage
+from bot.snapshot import Snapshot
 from bot.store import date_number
 
 
@@ -149,20 +150,13 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
 
 
 class HybridRetriever:
+    """Dense and BM25 search over one snapshot: the chunks a question may see are the
+    snapshot's, and dense hits outside it (written by an ingest since) are dropped."""
+
     def __init__(self, index, embedder, settings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._chunks: dict[str, Chunk] = {}
-        self._generation = ""
-
-    def chunks(self) -> dict[str, Chunk]:
-        generation = self.index.catalog.generation
-        if generation != self._generation:
-            self._chunks = {c.chunk_id: c for c in self.index.catalog.chunks()}
-            self.index.refresh_keyword()
-            self._generation = generation
-        return self._chunks
 
     def search(
         self,
@@ -172,11 +166,14 @@ class HybridRetriever:
         filters: Filters | None = None,
         mode: str | None = None,
         query_vectors: np.ndarray | None = None,
+        snapshot: Snapshot | None = None,
     ) -> list[Passage]:
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         filters = filters or Filters()
-        chunks = self.chunks()
+        if snapshot is None:
+            snapshot = self.index.snapshot()
+        chunks = snapshot.chunks
         if not chunks:
             return []
         n = max(self.settings.candidates, k)
@@ -194,18 +191,15 @@ class HybridRetriever:
                 for cid, sim in hits:
                     dense[cid] = max(sim, dense.get(cid, -1.0))
         if mode in ("hybrid", "bm25"):
-            ids = self.index.keyword.ids
+            ids = snapshot.keyword.ids  # the snapshot's chunks, in the same order
             # Only a filtered question pays for a pass over every chunk's metadata.
-            mask = (
-                np.array([c in chunks and filters.accepts(chunks[c]) for c in ids])
-                if filters.active
-                else np.array([c in chunks for c in ids])
-            )
+            mask = np.array([filters.accepts(chunks[c]) for c in ids]) if filters.active else None
             for query in queries:
-                scores = self.index.keyword.scores(query)
+                scores = snapshot.keyword.scores(query)
                 if not len(scores):
                     continue
-                scores = np.where(mask, scores, 0.0)
+                if mask is not None:
+                    scores = np.where(mask, scores, 0.0)
                 order = np.argsort(-scores)[:n]
                 order = [i for i in order if scores[i] > 0]
                 rankings.append([ids[i] for i in order])

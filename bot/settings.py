@@ -74,6 +74,9 @@ class Settings:
     precision: str = "auto"
     url_timeout: float = 15.0
     url_max_bytes: int = 5_000_000
+    # Seconds an ingest waits for another one (ingest.py, an upload) to finish with the index
+    # before refusing; questions never wait.
+    lock_timeout: float = 600.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -109,6 +112,11 @@ class Settings:
             )
         if self.url_timeout <= 0 or self.url_max_bytes <= 0:
             raise ConfigError("url_timeout and url_max_bytes must be positive")
+        if self.lock_timeout < 0:
+            raise ConfigError(
+                f"{_names('lock_timeout')} must be 0 (do not wait) or more seconds, "
+                f"got {self.lock_timeout}"
+            )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

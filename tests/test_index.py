@@ -2,6 +2,7 @@ import pytest
 
 from bot import AccordError, Bot
 from bot.embeddings import MiniLMEmbedder
+from tests.conftest import FIXTURE_CORPUS
 
 
 @pytest.fixture
@@ -142,12 +143,40 @@ def test_same_file_name_in_two_folders_keeps_both(data_dir, corpus_copy, tmp_pat
     assert len({d for d in report.added if d.startswith("eu-ai-act")}) == 2
 
 
-def test_keyword_index_catches_up_when_it_lags_the_catalog(data_dir, corpus_copy):
-    bot = Bot(data_dir=data_dir)
-    bot.ingest([corpus_copy])
+def test_a_question_reads_the_catalog_when_no_snapshot_is_on_disk(data_dir, corpus_copy):
+    # An index from before snapshots, or one whose snapshot files were removed: questions are
+    # still answered (from the catalog, in memory) and write nothing; the next ingest does.
     import shutil
 
-    shutil.rmtree(data_dir / "index" / "bm25")
+    Bot(data_dir=data_dir).ingest([corpus_copy])
+    shutil.rmtree(data_dir / "index" / "snapshots")
     fresh = Bot(data_dir=data_dir)
     passages = fresh.search("Bureau of Industry and Security", mode="bm25")
     assert passages and passages[0].chunk.doc_id == "chip-export-controls"
+    assert not (data_dir / "index" / "snapshots").exists()
+    assert fresh.ingest([corpus_copy]).added == []
+    assert (data_dir / "index" / "snapshots" / "current").read_text().strip() == (
+        fresh.snapshot().generation
+    )
+
+
+def test_questions_keep_the_last_complete_snapshot_while_an_ingest_is_under_way(data_dir):
+    # Another process has committed a document to the catalog but not yet published its
+    # snapshot: questions stay on the last complete one and build nothing themselves.
+    from bot.records import Chunk, Document
+
+    bot = Bot(data_dir=data_dir)
+    bot.ingest([FIXTURE_CORPUS])
+    published = bot.snapshot().generation
+    index_dir = data_dir / "index"
+    files_before = sorted(p.relative_to(index_dir) for p in (index_dir / "snapshots").rglob("*"))
+    doc = Document("late", "Late", "Half-ingested text.", "/x/late.md", "h")
+    bot.index.catalog.put(doc, [Chunk("late-h-0000", "late", 0, doc.text, 0, 19, 4)])
+    assert bot.index.catalog.generation != published
+
+    reader = Bot(data_dir=data_dir)
+    assert reader.snapshot().generation == published
+    assert "late-h-0000" not in reader.snapshot().chunks
+    assert reader.ask("Where was the first AI safety summit held?").index_generation == published
+    files_after = sorted(p.relative_to(index_dir) for p in (index_dir / "snapshots").rglob("*"))
+    assert files_after == files_before

@@ -24,6 +24,7 @@ def test_environment_then_code_overrides():
         ({"abstain_threshold": -5}, "ACCORD_ABSTAIN_THRESHOLD .* between"),
         ({"min_answer_score": 2.0}, "ACCORD_MIN_ANSWER_SCORE"),
         ({"torch_threads": -1}, "ACCORD_TORCH_THREADS"),
+        ({"lock_timeout": -1}, "ACCORD_LOCK_TIMEOUT"),
     ],
 )
 def test_bad_values_fail_at_construction_with_the_value(changes, message):

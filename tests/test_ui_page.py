@@ -1,5 +1,5 @@
-"""The page logic with a stub bot (bot/ui/page.py): streaming, errors, filters, the API and
-the read/write lock."""
+"""The page logic with a stub bot (bot/ui/page.py): streaming, errors, filters, the API, and
+an upload that never waits for a question."""
 
 from __future__ import annotations
 
@@ -111,45 +111,45 @@ def test_source_error_type_is_an_accord_error():
     assert issubclass(SourceError, AccordError)
 
 
-# ---------------------------------------------------------------- the read/write lock
+# ---------------------------------------------------------------- questions and uploads at once
 
 
-class LockProbeBot(StubBot):
-    """Before each event it produces, checks that an upload could not take the index now."""
-
-    page: ChatPage
+class ClosingBot(StubBot):
+    """Records whether its stream was closed before it finished."""
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__(data_dir)
-        self.writer_refused: list[bool] = []
+        self.closed = False
 
     def stream(self, question, history=None, filters=None):
-        for event in super().stream(question, history, filters):
-            try:
-                with self.page.lock.writing(timeout=0):
-                    self.writer_refused.append(False)
-            except AccordError:
-                self.writer_refused.append(True)
-            yield event
+        try:
+            yield from super().stream(question, history, filters)
+        except GeneratorExit:
+            self.closed = True
+            raise
 
 
-def test_the_read_lock_is_held_while_the_bot_produces_the_answer(data_dir):
-    bot = LockProbeBot(data_dir)
-    page = bot.page = ChatPage(bot)
-    list(page.respond("Where?", []))
-    assert bot.writer_refused == [True, True, True]
-
-
-def test_an_abandoned_stream_does_not_hold_the_read_lock(data_dir):
-    page = ChatPage(StubBot(data_dir))
+def test_an_upload_goes_through_while_an_answer_is_half_streamed(data_dir, tmp_path):
+    # The page holds no lock of its own (the Bot protects its index): a reader who stops
+    # reading mid-answer (a closed tab) holds nothing up, and the answer still completes.
+    bot = StubBot(data_dir)
+    page = ChatPage(bot)
     stream = page.respond("Where?", [])
     next(stream)  # the question and the placeholder
     next(stream)  # the first piece of the answer: the bot is paused mid-answer
-    # The reader stops reading (a closed tab) and the generator stays alive: an upload must
-    # still get the index at once, not wait for garbage collection.
-    with page.lock.writing(timeout=0):
-        pass
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Doc\n\nText.\n")
+    assert page.ingest_uploads([doc]) == [("doc.md", "added", "2 chunks, as doc")]
+    assert list(stream)[-1][-1]["ok"]
+
+
+def test_a_page_stream_that_is_dropped_closes_the_bots_stream(data_dir):
+    bot = ClosingBot(data_dir)
+    stream = ChatPage(bot).respond("Where?", [])
+    next(stream)
+    next(stream)
     stream.close()
+    assert bot.closed
 
 
 def test_a_question_that_cannot_be_asked_shows_why_and_stays_out_of_history(data_dir):

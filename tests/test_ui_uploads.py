@@ -69,3 +69,22 @@ def test_a_failed_update_restores_the_previous_upload(data_dir, tmp_path):
     rows = ChatPage(bot).ingest_uploads([new])
     assert rows[0][1] == "failed"
     assert (uploads / "doc.txt").read_text() == "old, indexed version"
+
+
+def test_an_upload_that_waits_for_another_ingest_says_so_in_its_progress(data_dir, tmp_path):
+    class WaitingBot(StubBot):
+        def ingest(self, paths, prune=True, on_wait=None):
+            on_wait("another ingest is running (pid 42); waiting up to 600 s for it to finish…")
+            return super().ingest(paths, prune)
+
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Doc\n\nText.\n")
+    progress = []
+    rows = ChatPage(WaitingBot(data_dir)).ingest_uploads(
+        [doc], progress=lambda done, desc, unit: progress.append((done, desc))
+    )
+    assert rows[0][1] == "added"
+    assert progress[1] == (
+        (0, 1),
+        "Another ingest is running (pid 42); waiting up to 600 s for it to finish…",
+    )

@@ -63,7 +63,7 @@ class StubBot:
         text = "".join(self.deltas).strip()
         yield Answer(question, text, [self.citation], False, [], {"total": 0.2})
 
-    def ingest(self, paths, prune=True):
+    def ingest(self, paths, prune=True, on_wait=None):
         path = Path(paths[0])
         self.ingested.append(path)
         report = IngestReport()

@@ -4,7 +4,6 @@
 - :mod:`bot.ui.render` — the chat's HTML: answers, source cards, status, errors
 - :mod:`bot.ui.page` — :class:`ChatPage`, what the page does, as plain Python
 - :mod:`bot.ui.uploads` — files added on the page: safe names, copies, one result per file
-- :mod:`bot.ui.lock` — many questions at once, or one ingest
 - :mod:`bot.ui.layout` — the Gradio components, theme and assets (``static/``: CSS, script)
 - :mod:`bot.ui.app` — the event handlers, their wiring, and launch
 

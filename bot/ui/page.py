@@ -20,7 +20,6 @@ from typing import Any
 from bot.errors import AccordError
 from bot.feedback import record_answer_feedback
 from bot.retrieval import Filters
-from bot.ui.lock import ReadWriteLock
 from bot.ui.render import (
     answer_html,
     error_html,
@@ -31,7 +30,6 @@ from bot.ui.render import (
 from bot.ui.uploads import UploadResult, ingest_uploads
 
 log = logging.getLogger(__name__)
-_DONE = object()  # the end of a bot's stream
 
 # First-visit questions for the shipped corpus (build_app/launch take others).
 EXAMPLES = (
@@ -103,7 +101,6 @@ class ChatPage:
     def __init__(self, bot, examples: Sequence[str] | None = None) -> None:
         self.bot = bot
         self.examples = tuple(examples or EXAMPLES)
-        self.lock = ReadWriteLock()
 
     @property
     def data_dir(self) -> Path:
@@ -197,17 +194,12 @@ class ChatPage:
         yield log_
 
     def _events(self, question: str, history: list[dict], filters: dict[str, Any]) -> Iterator:
-        """The bot's stream with the read lock held while the bot works on the next event and
-        released before it is handed on: a reader who stops reading (a closed tab) holds
-        nothing, and an upload waits only while an answer is being produced."""
+        """The bot's stream, closed as soon as the page stops reading it (a closed tab). The
+        page needs no lock of its own: each question reads one index snapshot, and an upload
+        never waits for a question (see :class:`bot.Bot`)."""
         stream = self.bot.stream(question, history, filters or None)
         try:
-            while True:
-                with self.lock.reading():
-                    event = next(stream, _DONE)
-                if event is _DONE:
-                    return
-                yield event
+            yield from stream
         finally:
             stream.close()
 
@@ -245,12 +237,11 @@ class ChatPage:
         self, paths: Sequence[str | Path], progress: Callable[..., Any] | None = None
     ) -> list[UploadResult]:
         """Copy each file into <data_dir>/uploads, ingest it, and say what happened to it."""
-        return ingest_uploads(self.bot, self.uploads_dir, paths, self.lock.writing, progress)
+        return ingest_uploads(self.bot, self.uploads_dir, paths, progress)
 
     # ---- API
     def ask_api(self, question: str, history: Any = None, filters: Any = None) -> dict:
         history = _json_arg(history, "history", list) or []
         filters = _json_arg(filters, "filters", dict) or None
-        with self.lock.reading():
-            answer = self.bot.ask(question, history, filters)
+        answer = self.bot.ask(question, history, filters)
         return answer_data(answer, asdict(Filters.of(filters)) if filters else {})

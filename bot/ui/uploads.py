@@ -1,13 +1,14 @@
 """Files added on the page: a safe name, a copy under ``<data_dir>/uploads``, an ingest, and one
 result per file. A file that cannot be indexed leaves the folder as it was (the previous copy
-is restored), so ``uploads/`` stays in step with the index."""
+is restored), so ``uploads/`` stays in step with the index. While another ingest holds the index
+(``ingest.py``, another upload), the upload waits and says so in its progress."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,9 +51,10 @@ def _outcome(original: str, report: IngestReport) -> UploadResult:
 
 
 def ingest_upload(
-    bot: Any, folder: Path, path: str | Path, writing: Callable[[], AbstractContextManager]
+    bot: Any, folder: Path, path: str | Path, on_wait: Callable[[str], None] | None = None
 ) -> UploadResult:
-    """Copy one file into ``folder`` and ingest it while holding ``writing()``."""
+    """Copy one file into ``folder`` and ingest it; ``on_wait`` hears why, if the ingest has
+    to wait for another one."""
     original = Path(path).name
     name = safe_filename(original)
     suffix = Path(name).suffix.lower()
@@ -68,8 +70,7 @@ def ingest_upload(
     except OSError as exc:
         return UploadResult(original, "failed", f"could not be saved ({exc.strerror})")
     try:
-        with writing():
-            report = bot.ingest([target], prune=False)
+        report = bot.ingest([target], prune=False, on_wait=on_wait)
     except AccordError as exc:
         report, error = None, str(exc)
     else:
@@ -87,7 +88,6 @@ def ingest_uploads(
     bot: Any,
     folder: Path,
     paths: Sequence[str | Path],
-    writing: Callable[[], AbstractContextManager],
     progress: Callable[..., Any] | None = None,
 ) -> list[UploadResult]:
     """Each file in turn (see :func:`ingest_upload`), reporting progress as it goes."""
@@ -95,10 +95,16 @@ def ingest_uploads(
     paths = [str(p) for p in paths or [] if p]
     results = []
     for i, path in enumerate(paths):
+        on_wait = None
         if progress is not None:
             desc = f"Indexing {safe_filename(Path(path).name)}"
             progress((i, len(paths)), desc=desc, unit="files")
-        results.append(ingest_upload(bot, folder, path, writing))
+            on_wait = functools.partial(_waiting, progress, (i, len(paths)))
+        results.append(ingest_upload(bot, folder, path, on_wait))
     if progress is not None and paths:
         progress((len(paths), len(paths)), desc="Done", unit="files")
     return results
+
+
+def _waiting(progress: Callable[..., Any], done: tuple[int, int], message: str) -> None:
+    progress(done, desc=message[:1].upper() + message[1:], unit="files")

@@ -1,0 +1,119 @@
+"""Index snapshots: what one question reads, whole and unchanging, while an ingest writes the next.
+
+A :class:`Snapshot` is one generation of the catalog: its chunks by id and the BM25 model built
+from exactly those chunks. Questions only ever read a snapshot; an ingest builds the next one
+in a folder of its own and then moves a small pointer file, so a reader sees either the old
+snapshot or the new one, never half of each.
+
+On disk, under ``<index>/snapshots``::
+
+    current           the generation readers should load (replaced atomically)
+    <generation>/     snapshot.json (generation, chunks) and the keyword index (keyword.json, bm25/)
+
+Only the writer (who holds the index's write lock, :mod:`bot.locking`) creates or deletes
+folders; it keeps the previous snapshot one round so a reader that has just read the pointer
+can still load it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bot.keyword import KeywordIndex
+from bot.records import Chunk
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "snapshot.json"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent view of the index: a question reads one from start to end."""
+
+    generation: str
+    chunks: dict[str, Chunk] = field(repr=False)
+    keyword: KeywordIndex = field(repr=False)
+
+    @classmethod
+    def build(cls, generation: str, chunks: list[Chunk]) -> Snapshot:
+        return cls(generation, {c.chunk_id: c for c in chunks}, KeywordIndex.build(chunks))
+
+
+class SnapshotFiles:
+    """The snapshots folder: read the current one; (writer only) save the next and tidy up."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pointer = folder / "current"
+
+    def current(self) -> str | None:
+        """The generation the pointer names, or None when no snapshot was ever completed."""
+        try:
+            return self.pointer.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def complete(self, generation: str) -> bool:
+        folder = self.folder / generation
+        return (folder / SNAPSHOT_FILE).is_file() and (folder / "keyword.json").is_file()
+
+    def load(self, generation: str) -> Snapshot:
+        """Raises OSError or ValueError when the folder is missing or incomplete."""
+        folder = self.folder / generation
+        state = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+        if state["generation"] != generation:
+            raise ValueError(f"{folder} holds generation {state['generation']}")
+        chunks = [Chunk(**c) for c in state["chunks"]]
+        keyword = KeywordIndex.load(folder)
+        if keyword.ids != [c.chunk_id for c in chunks]:
+            raise ValueError(f"{folder}: the keyword index and the chunks disagree")
+        return Snapshot(generation, {c.chunk_id: c for c in chunks}, keyword)
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Write the snapshot's folder, then point readers at it. Writer only."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.folder / snapshot.generation
+        tmp = self.folder / f"{snapshot.generation}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        tmp.mkdir()
+        try:
+            snapshot.keyword.save(tmp)
+            state = {
+                "generation": snapshot.generation,
+                "chunks": [asdict(c) for c in snapshot.chunks.values()],
+            }
+            (tmp / SNAPSHOT_FILE).write_text(json.dumps(state, ensure_ascii=False), "utf-8")
+            if final.exists():  # left by a run that died before moving the pointer
+                shutil.rmtree(final)
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._point_at(snapshot.generation)
+
+    def _point_at(self, generation: str) -> None:
+        tmp = self.pointer.with_name(f"current.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(generation + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.pointer)
+
+    def clean(self, keep: set[str]) -> None:
+        """Delete every snapshot folder but ``keep``, and what interrupted writers left. Writer
+        only: readers that already loaded an old snapshot keep it in memory."""
+        if not self.folder.exists():
+            return
+        for path in self.folder.iterdir():
+            if path.name == "current" or path.name in keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith("current.tmp-"):
+                path.unlink(missing_ok=True)
