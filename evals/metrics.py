@@ -398,7 +398,7 @@ _MONTH_NAMES = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 )
 _BOILERPLATE = [
-    re.compile(r"\btreaty\s+series\b.{0,12}\bno\b\.?\s*\d+", re.IGNORECASE),
+    re.compile(r"^[\w ]{0,40}\btreaty\s+series\W{0,4}no\b\.?\s*\d+$", re.IGNORECASE),
     re.compile(r"^\(?cets\s+no\.?\s*\d+\)?$", re.IGNORECASE),
     re.compile(r"^distr\.?\s*:?\s*(?:general|limited|restricted)\b", re.IGNORECASE),
     re.compile(r"^[A-Z]{1,6}(?:/[A-Z0-9][A-Za-z0-9.\-]*){2,}(?:\s*\*)?$"),  # A/RES/78/265

@@ -206,24 +206,58 @@ def test_score_item_answered():
         "extractive",
         [1.0, 0.4],
     )
-    row = score_item(_item(), ["other", "eu"], answer, 0.8, 0.6, "hybrid")
+    passages = ["Fines are high.", "The Act entered into force on 1 August 2024."] + ["x"] * 18
+    row = score_item(_item(), ["other", "eu"], answer, 0.8, 0.6, "hybrid", passages)
     m = row["metrics"]
     assert m["recall@1"] == 0 and m["recall@3"] == 1 and m["mrr"] == 0.5
     assert m["must_include"] == 1.0 and row["must_include_found"] == [True]
     assert m["citation_precision"] == 0.5 and m["citation_recall"] == 1.0
     assert m["citation_support"] == 0.5 and m["groundedness"] == 0.5
     assert m["semantic_similarity"] == 0.8
+    assert m["facts@5"] == 1.0 and m["facts@20"] == 1.0 and m["oracle3@10"] == 1.0
+    assert m["gold_cited"] == 1.0 and m["all_gold_cited"] is None  # a single item
+    assert m["readability_defects"] == 0.0 and row["readability"] == []
+    assert row["words"] == 11 and row["evidence"] == 0.0
     assert row["quality"] == pytest.approx((1 + 1 + 0.8) / 3)
     json.dumps(row)  # items.jsonl rows are plain JSON
 
 
+def test_score_item_multi_readability_and_missing_passages():
+    item = _item("multi", gold=("eu", "g7"), facts=("Japan",))
+    answer = Answer(
+        "q",
+        "Article 53 [1]. the Code applies [2].",
+        [_citation(1, "eu", 1.0), _citation(2, "eu", 1.0)],
+        False,
+        [],
+        {"total": 0.01},
+        "extractive",
+        [1.0, 1.0],
+        0.7,
+    )
+    row = score_item(item, ["eu", "g7"], answer, None, 0.6)
+    m = row["metrics"]
+    assert m["all_gold_cited"] == 0.0 and m["gold_cited"] is None  # g7 is not cited
+    assert m["facts@5"] is None and m["oracle3@5"] is None  # no passages given
+    assert m["readability_defects"] == 1.0
+    assert [d["kind"] for d in row["readability"]] == ["heading", "cut_start"]
+    assert row["readability"][1]["sentence"] == "the Code applies."
+    assert row["evidence"] == 0.7
+    answer.citations.append(_citation(3, "g7", 1.0))
+    assert score_item(item, [], answer, None, 0.6)["metrics"]["all_gold_cited"] == 1.0
+
+
 def test_score_item_abstained_answerable_scores_zero():
     answer = Answer("When?", "I will not guess.", [], True, [], {"retrieve": 0.01, "total": 0.02})
-    m = score_item(_item(), ["eu"], answer, None, 0.6)["metrics"]
+    row = score_item(_item(), ["eu"], answer, None, 0.6, passages=["On 1 August 2024."])
+    m = row["metrics"]
     assert m["recall@1"] == 1.0
     assert m["must_include"] == 0.0 and m["token_f1"] == 0.0 and m["semantic_similarity"] == 0.0
     assert m["citation_precision"] is None and m["citation_recall"] == 0.0
     assert m["groundedness"] is None
+    assert m["gold_cited"] == 0.0  # declined: no gold document cited
+    assert m["facts@5"] == 1.0  # retrieval had it; the answer did not
+    assert m["readability_defects"] is None and row["words"] is None  # only answers are read
 
 
 def test_summarize_abstention_and_kinds():
@@ -238,14 +272,16 @@ def test_summarize_abstention_and_kinds():
         "extractive",
         [0.9],
     )
-    declined = Answer("q", "No.", [], True, [], {"retrieve": 0.02, "total": 0.04})
+    declined = Answer("q", "No.", [], True, [], {"retrieve": 0.02, "total": 0.04}, evidence=0.4)
+    answered.evidence = 0.8
     rows = [
         score_item(unanswerable, [], declined, None, 0.6),
         score_item(_item("unanswerable", (), (), "u2"), [], answered, None, 0.6),
         score_item(_item(id="a1"), ["eu"], answered, 0.5, 0.6),
         score_item(_item(id="a2"), ["eu"], declined, None, 0.6),
     ]
-    s = summarize(rows)
+    assert "tradeoff" not in summarize(rows) and "abstention_tradeoff" not in summarize(rows)
+    s = summarize(rows, abstain_threshold=0.6)
     overall = s["overall"]
     assert overall["abstention_precision"] == 0.5  # declined u and a2
     assert overall["abstention_recall"] == 0.5 and overall["false_answer_rate"] == 0.5
@@ -255,6 +291,36 @@ def test_summarize_abstention_and_kinds():
     assert overall["retrieve_p50_ms"] == pytest.approx(15.0)
     assert set(s["by_kind"]) == {"single", "unanswerable"}
     assert s["by_kind"]["unanswerable"]["recall@5"] is None
+    assert overall["gold_cited"] == 0.5 and s["by_kind"]["single"]["gold_cited"] == 0.5
+    assert overall["words_p50"] == 1.0  # "Something [1]." twice; declined answers not counted
+    assert overall["readability_defects"] == 0.0
+
+    tradeoff = s["abstention_tradeoff"]
+    assert tradeoff["threshold"] == 0.6
+    assert tradeoff["operating"] == {
+        "threshold": 0.6, "declined_unanswerable": 0.5, "declined_answerable": 0.5,
+    }  # fmt: skip
+    assert tradeoff["hint"]["declined_answerable"] == 0.0
+    assert tradeoff["hint"]["threshold"] < 0.4
+
+
+def test_summarize_counts_answers_per_readability_defect():
+    def row(text, id):
+        answer = Answer("q", text, [_citation(1, "eu", 1.0)], False, [], {"total": 0.01})
+        return score_item(_item(id=id), ["eu"], answer, None, 0.6)
+
+    rows = [
+        row("Article 53 [1]. CHAPTER V [1].", "h"),  # two headings: one answer
+        row("the Office acts [1]. Considering that it matters [1].", "cp"),
+        row("The Office acts on 1 August 2024 [1].", "ok"),
+    ]
+    overall = summarize(rows)["overall"]
+    assert overall["readability_defects"] == pytest.approx(2 / 3)
+    assert overall["readability_by_kind"] == {
+        "heading": 1, "dangling_colon": 0, "cut_start": 1, "repeat": 0, "preamble": 1,
+        "boilerplate": 0,
+    }  # fmt: skip
+    assert (overall["words_p50"], overall["words_p90"]) == (7.0, 7.0)  # 4, 7 and 7 words
 
 
 # --------------------------------------------------------------------------- dataset, compare
@@ -445,6 +511,8 @@ def test_readability_flags_each_defect(answer, kind):
         "Providers shall: (a) draw up documentation [1]; (b) keep it up to date [1].",
         "The obligations are:\n- draw up documentation [1]\n- keep it up to date [2]",
         "Recognition of the treaty grew quickly after 2024 [1].",
+        "The Council of Europe Framework Convention (Council of Europe Treaty Series No. 225) "
+        "opened for signature on 5 September 2024 [1].",
         "The Board meets twice a year [1]. The Office reports to the Commission every year [2].",
         "It was signed on 5 September 2024 in Vilnius [1].",
     ],
