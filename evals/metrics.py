@@ -406,6 +406,7 @@ _BOILERPLATE = [
     re.compile(rf"^{_MONTH_NAMES}\s+\d{{4}}$|^\d{{4}}-\d{{2}}-\d{{2}}$"),
     re.compile(r"^agenda\s+items?\s+\d+(?:\s*\(\w\))?$", re.IGNORECASE),
     re.compile(r"^page\s+\d+(?:\s+of\s+\d+)?$", re.IGNORECASE),
+    re.compile(r"^\d+(?:st|nd|rd|th)\s+plenary\s+meeting\b", re.IGNORECASE),
 ]
 
 

@@ -495,6 +495,7 @@ def _kinds(answer: str) -> list[str]:
         ("The resolution was adopted [1]. Distr.: General [1]", "boilerplate"),
         ("A/RES/78/265 [2] The Assembly adopted it without a vote [2].", "boilerplate"),
         ("The resolution was adopted by consensus [1]. 21 March 2024 [1]", "boilerplate"),
+        ("97th plenary meeting 1 July 2024 [2] The Assembly adopted it [2].", "boilerplate"),
     ],
 )  # fmt: skip
 def test_readability_flags_each_defect(answer, kind):
