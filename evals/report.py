@@ -245,7 +245,7 @@ def index_warnings(data: dict[str, Any]) -> list[str]:
 
 def calibration_hints(data: dict[str, Any]) -> list[str]:
     """Per configuration: the abstain threshold that declines most unanswerable items while
-    declining at most 5% of the answerable ones, beside the current operating point."""
+    declining at most the run's limit (5%) of the answerable ones, beside the current one."""
     out = []
     for name, config in data["configs"].items():
         tradeoff = config.get("abstention_tradeoff")

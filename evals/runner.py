@@ -203,7 +203,7 @@ def run(
             first,
             grounded_threshold,
         )
-        config.summary = summarize(config.rows, config.settings.abstain_threshold)
+        config.summary = summarize(config.rows, getattr(config.settings, "abstain_threshold", None))
     result.seconds = time.perf_counter() - started
     result.threads = _torch_threads()
     return result
