@@ -15,7 +15,7 @@ from bot.errors import ConfigError
 from evals import report
 from evals.configs import CONFIGS, DEFAULT_CONFIG, parse_configs, settings_for
 from evals.dataset import DEFAULT_DATASET, load_dataset
-from evals.runner import GROUNDED_THRESHOLD, run
+from evals.runner import GROUNDED_THRESHOLD, index_key, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,11 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "with corpus/ first, which is cheap when nothing changed)",
     )
     parser.add_argument(
-        "--no-warm",
-        dest="warm",
-        action="store_false",
-        help="skip the sentence-vector warm-up (latencies then include "
-        "embedding the retrieved sentences the first time they are seen)",
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ask every question once, untimed, before the timed pass, so latencies are those "
+        "of a running server (default on; --no-warm halves the run time, and latencies then "
+        "include embedding the retrieved sentences the first time they are seen)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -122,8 +123,12 @@ def prepare_index(base: Settings, args) -> tuple[Settings, str]:
         # The index is our cache: when settings that shape it change, rebuild it rather than
         # ask the user to.
         stamp = index_dir / "fingerprint.json"
-        fingerprint = json.dumps(settings.index_fingerprint(), sort_keys=True)
-        rebuild = stamp.exists() and stamp.read_text() != fingerprint
+        fingerprint = json.dumps(index_key(settings), sort_keys=True, default=str)
+        # A stamp written before index_key (the bare fingerprint, blind to the chunker's name)
+        # stands for the default token chunker.
+        legacy = json.dumps(settings.index_fingerprint(), sort_keys=True)
+        accepted = {fingerprint} | ({legacy} if settings.chunker == "tokens" else set())
+        rebuild = stamp.exists() and stamp.read_text() not in accepted
         if rebuild or (not stamp.exists() and index_dir.exists()):
             print(f"settings that shape the index changed: rebuilding {index_dir}", file=sys.stderr)
             rebuild = True
@@ -181,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             grounded_threshold=args.grounded_threshold,
             warm=args.warm,
             progress=not args.quiet,
+            index_root=base.data_dir / "evals" / "indexes",
+            ingest=not args.no_ingest,
         )
         folder = report.write(result, out)
     except AccordError as exc:
@@ -189,16 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: no report written", file=sys.stderr)
         return 130
+    for config in result.configs:
+        if config.ingest_summary:
+            print(f"{config.name}: {config.ingest_summary}", file=sys.stderr)
     data = report.load_report(folder / "report.json")
     print(
         f"{len(items)} items ({args.split}) × {len(names)} configuration(s) "
         f"in {result.seconds:.1f} s"
     )
     print()
-    if len(names) > 1:
-        print(report.comparison_table(data))
-    else:
-        print(report.config_table(data["configs"][names[0]]))
+    print(report.headline_table(data))
+    for line in report.index_warnings(data) + report.calibration_hints(data):
+        print(line)
     print()
     print(f"report: {folder / 'report.md'}")
     return 0

@@ -1,9 +1,15 @@
 """Run reference items through Bot configurations and score every answer.
 
+Every configuration reads the index its settings describe: configurations whose settings shape
+the index alike (same embedding model, chunker and chunk sizes) share the run's index; one that
+differs (``naive``: LangChain's recursive splitter) gets its own, built from the same corpus under
+``<data>/evals/indexes/<corpus>-<digest>`` and kept up to date incrementally.
+
 Three passes over the same questions, for every configuration:
 
-1. retrieval — ``Bot.search(question, history, k=10)``; the passages' document ids, deduplicated
-   in rank order, are the ranking scored against the gold documents;
+1. retrieval — ``Bot.search(question, history, k=20)``; the document ids of the first 10
+   passages, deduplicated in rank order, are the ranking scored against the gold documents, and
+   the texts of all 20 show where a key fact is lost (facts@k, oracle3@k);
 2. warm-up — every extractive configuration asks every question once, untimed, filling the
    sentence-vector cache that all configurations share, so no configuration pays the cold cache
    for the others and latency is the steady state of a running server (LLM configurations are
@@ -13,11 +19,14 @@ Three passes over the same questions, for every configuration:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,14 +34,16 @@ import numpy as np
 from bot import Bot
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, ConfigError, IndexMissingError, ModelError
-from bot.settings import Settings
+from bot.evidence import VectorCache
+from bot.settings import INDEX_FIELDS, Settings
 from evals import metrics as M
 from evals.configs import settings_for
 from evals.dataset import KINDS, Item
 
 log = logging.getLogger(__name__)
 
-SEARCH_K = 10  # passages retrieved for the ranking metrics (recall@10, nDCG@10)
+SEARCH_K = 10  # passages whose documents make the ranking (recall@10, nDCG@10)
+POOL_K = max(M.FACT_KS)  # passages retrieved per item: facts@20 looks this deep
 
 # An answer sentence counts as grounded when its support (cosine between the sentence and the
 # best sentence of the passage it cites) reaches this value. Calibrated on the dev split with
@@ -45,22 +56,37 @@ GROUNDED_THRESHOLD = 0.61
 
 # Metrics of one item, in report order. Answerable-only ones are None on unanswerable items.
 RETRIEVAL_METRICS = [f"recall@{k}" for k in M.RECALL_KS] + ["mrr", "ndcg@10"]
+# Where a key fact is lost: in the top k passages' text, in the best 3 of their sentences.
+FACT_METRICS = [f"facts@{k}" for k in M.FACT_KS] + [
+    f"oracle{M.ORACLE_PICKS}@{k}" for k in M.ORACLE_KS
+]
 ANSWER_METRICS = ["must_include", "token_f1", "rouge_l", "semantic_similarity"]
-CITATION_METRICS = ["citation_precision", "citation_recall", "citation_support", "groundedness"]
-ITEM_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + CITATION_METRICS
+CITATION_METRICS = [
+    "citation_precision", "citation_recall", "gold_cited", "all_gold_cited", "citation_support",
+    "groundedness",
+]  # fmt: skip
+READABILITY_METRICS = ["readability_defects"]  # share of answered answers with any defect
+ITEM_METRICS = (
+    RETRIEVAL_METRICS + FACT_METRICS + ANSWER_METRICS + CITATION_METRICS + READABILITY_METRICS
+)
 ABSTENTION_METRICS = [
     "abstention_precision", "abstention_recall", "false_answer_rate", "over_abstention",
 ]  # fmt: skip
+LENGTH_METRICS = ["words_p50", "words_p90"]  # words of answered answers, markers stripped
 LATENCY_METRICS = ["retrieve_p50_ms", "retrieve_p95_ms", "total_p50_ms", "total_p95_ms"]
+MAX_DECLINED_ANSWERABLE = 0.05  # the calibration hint's limit on declined answerable items
 
 
 @dataclass
 class ConfigRun:
     name: str
-    settings: Settings
+    settings: Settings  # data_dir is the configuration's own index when it needs one
     rows: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    own_index: bool = False  # built for this run's corpus under <data>/evals/indexes/
+    documents: int = 0  # documents in the index it read
+    ingest_summary: str = ""  # what bringing its own index up to date did
 
 
 @dataclass
@@ -92,11 +118,20 @@ def run(
     grounded_threshold: float = GROUNDED_THRESHOLD,
     warm: bool = True,
     progress: bool = True,
+    index_root: Path | None = None,
+    ingest: bool = True,
 ) -> RunResult:
-    """Answer every item with every configuration and score it."""
+    """Answer every item with every configuration and score it.
+
+    ``base`` points at the run's index (built by the caller from ``base.corpus_dir``). A
+    configuration that needs an index of its own gets one under ``index_root`` (default
+    ``<base.data_dir>/evals/indexes``), ingested from ``base.corpus_dir``; ``ingest=False``
+    leaves such an index as it is once it holds something.
+    """
     started = time.perf_counter()
+    root = Path(index_root) if index_root else base.data_dir / "evals" / "indexes"
     result = RunResult(
-        configs=[ConfigRun(name, settings_for(name, base)) for name in config_names],
+        configs=[_config_run(name, base, root) for name in config_names],
         items=list(items),
         split=split,
         dataset=dataset,
@@ -105,25 +140,35 @@ def run(
         started=datetime.now().isoformat(timespec="seconds"),
     )
     memo = _QueryMemo(get_embedder(base.embedding_model, base.torch_threads))
-    bots = _bots(result.configs, memo)
+    bots = _bots(result.configs, memo, base.embedding_model)
+    for config in result.configs:
+        bot = bots[config.name]
+        if config.own_index:
+            config.ingest_summary = _ensure_index(bot, base.corpus_dir, ingest, progress)
+        status = bot.status()
+        if not status["chunks"]:
+            raise IndexMissingError(
+                f"nothing is indexed in {bot.settings.index_dir}; run `python ingest.py` or pass "
+                "--corpus PATH"
+            )
+        config.documents = status["documents"]
     first = bots[result.configs[0].name]
-    if not first.status()["chunks"]:
-        raise IndexMissingError(
-            f"nothing is indexed in {first.settings.index_dir}; run `python ingest.py` or pass "
-            "--corpus PATH"
-        )
 
     rankings: dict[str, list[list[str]]] = {}
+    pools: dict[str, list[list[str]]] = {}
     memo.enabled = True  # dense and hybrid search the same query vectors: embed them once
     with _bar(len(items) * len(result.configs), "retrieve", progress) as bar:
         for config in result.configs:
             bot, mode = bots[config.name], config.settings.retrieval
-            ranked = []
+            depth = max(SEARCH_K, config.settings.top_k)
+            rankings[config.name], pools[config.name] = [], []
             for item in items:
-                passages = _search(bot, item, max(SEARCH_K, config.settings.top_k), mode)
-                ranked.append(M.dedupe(p.chunk.doc_id for p in passages)[:SEARCH_K])
+                passages = _search(bot, item, max(POOL_K, depth), mode)
+                rankings[config.name].append(
+                    M.dedupe(p.chunk.doc_id for p in passages[:depth])[:SEARCH_K]
+                )
+                pools[config.name].append([p.chunk.text for p in passages[:POOL_K]])
                 bar.update(1)
-            rankings[config.name] = ranked
     memo.enabled = False  # answers embed their questions themselves: part of their latency
     memo.clear()
 
@@ -150,12 +195,55 @@ def run(
 
     for config in result.configs:
         config.rows = _score(
-            items, rankings[config.name], answers[config.name], config, first, grounded_threshold
+            items,
+            rankings[config.name],
+            pools[config.name],
+            answers[config.name],
+            config,
+            first,
+            grounded_threshold,
         )
-        config.summary = summarize(config.rows)
+        config.summary = summarize(config.rows, getattr(config.settings, "abstain_threshold", None))
     result.seconds = time.perf_counter() - started
     result.threads = _torch_threads()
     return result
+
+
+def index_key(settings: Settings) -> dict[str, Any]:
+    """What makes two indexes differ: ``settings.index_fingerprint()`` with the index fields'
+    own values beside it (the fingerprint stores the chunker's version under the key
+    ``chunker``, over the chunker's name, so it alone cannot tell "tokens" from "recursive")."""
+    return {
+        "fingerprint": settings.index_fingerprint(),
+        "fields": {name: getattr(settings, name) for name in INDEX_FIELDS},
+    }
+
+
+def own_index_dir(root: Path, corpus: Path, settings: Settings) -> Path:
+    """``<root>/<corpus name>-<digest of the corpus path and the index key>``."""
+    corpus = Path(corpus).expanduser().resolve()
+    key = json.dumps(index_key(settings), sort_keys=True, default=str)
+    digest = hashlib.sha1(f"{corpus}\n{key}".encode()).hexdigest()[:10]
+    return Path(root) / f"{corpus.name}-{digest}"
+
+
+def _config_run(name: str, base: Settings, root: Path) -> ConfigRun:
+    settings = settings_for(name, base)
+    if index_key(settings) == index_key(base):
+        return ConfigRun(name, settings)
+    own = settings.with_(data_dir=own_index_dir(root, base.corpus_dir, settings))
+    return ConfigRun(name, own, own_index=True)
+
+
+def _ensure_index(bot: Bot, corpus: Path, ingest: bool, progress: bool) -> str:
+    """Bring a configuration's own index up to date with the corpus (cheap when unchanged)."""
+    empty = not bot.status()["documents"]
+    if not ingest and not empty:
+        return f"index {bot.settings.index_dir}: used as it is (--no-ingest)"
+    report = bot.ingest([corpus], progress=progress and empty)
+    for source, reason in report.failed:
+        log.warning("not ingested into %s: %s: %s", bot.settings.index_dir, source, reason)
+    return f"index {bot.settings.index_dir}: {report.summary()}"
 
 
 def _torch_threads() -> int:
@@ -192,18 +280,26 @@ class _QueryMemo:
         return self.embed_batch([text])[0]
 
 
-def _bots(configs: Sequence[ConfigRun], memo: _QueryMemo) -> dict[str, Bot]:
-    """One Bot per answer setup; retrieval modes are chosen per call (``mode=``); every Bot
-    embeds through ``memo`` and shares the first one's sentence-vector cache."""
+def _bots(configs: Sequence[ConfigRun], memo: _QueryMemo, model: str) -> dict[str, Bot]:
+    """One Bot per answer setup and index; retrieval modes are chosen per call (``mode=``).
+
+    Configurations that differ only in retrieval mode share a Bot; one with its own index (its
+    own data dir) gets its own Bot over it. Every Bot of the run's embedding model embeds
+    through ``memo`` and shares one sentence-vector cache, passed to its constructor.
+    """
     by_setup: dict[Settings, Bot] = {}
     bots: dict[str, Bot] = {}
-    shared = None
+    shared: VectorCache | None = None
     for config in configs:
         key = config.settings.with_(retrieval="hybrid")
         if key not in by_setup:
-            # Every Bot embeds through the run's one embedder and shares one sentence cache.
-            bot = Bot(settings=key, embedder=memo, vectors=shared)
-            shared = bot.vectors
+            if key.embedding_model == model:
+                # Every Bot of the run's model embeds through the run's one embedder and
+                # shares one sentence-vector cache.
+                bot = Bot(settings=key, embedder=memo, vectors=shared)
+                shared = bot.vectors
+            else:
+                bot = Bot(settings=key)
             by_setup[key] = bot
         bots[config.name] = by_setup[key]
     return bots
@@ -228,7 +324,7 @@ def _ask(bot: Bot, item: Item, mode: str):
         return exc
 
 
-def _score(items, rankings, answers, config: ConfigRun, bot: Bot, threshold: float):
+def _score(items, rankings, pools, answers, config: ConfigRun, bot: Bot, threshold: float):
     similarity = {
         i: semantic_similarity(bot, answer.text, item.reference_answer)
         for i, (item, answer) in enumerate(zip(items, answers, strict=True))
@@ -238,8 +334,10 @@ def _score(items, rankings, answers, config: ConfigRun, bot: Bot, threshold: flo
         and not answer.abstained
     }
     return [
-        score_item(item, ranking, answer, similarity.get(i), threshold, config.name)
-        for i, (item, ranking, answer) in enumerate(zip(items, rankings, answers, strict=True))
+        score_item(item, ranking, answer, similarity.get(i), threshold, config.name, pool)
+        for i, (item, ranking, pool, answer) in enumerate(
+            zip(items, rankings, pools, answers, strict=True)
+        )
     ]
 
 
@@ -266,10 +364,14 @@ def score_item(
     semantic: float | None,
     threshold: float,
     config: str = "",
+    passages: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Every metric of one answered item (``answer`` is an Answer or the error it raised)."""
+    """Every metric of one answered item (``answer`` is an Answer or the error it raised);
+    ``passages`` are the texts of the passages retrieved for it, best first (facts@k needs
+    them: without them those metrics stay None)."""
     error = str(answer) if isinstance(answer, Exception) else None
     abstained = error is None and answer.abstained
+    answered = not (error or abstained)
     text = "" if error else answer.text
     cited = [] if error else [c.doc_id for c in answer.citations]
     support = [] if error or abstained else list(answer.support)
@@ -277,7 +379,8 @@ def score_item(
     found: list[bool] = []
     if item.answerable:
         values.update(M.retrieval_scores(ranking, item.gold_doc_ids))
-        answered = not (error or abstained)
+        if passages is not None:
+            values.update(M.fact_scores(passages, item.must_include))
         found = (
             M.must_include_found(text, item.must_include)
             if answered
@@ -290,12 +393,20 @@ def score_item(
             values["semantic_similarity"] = (semantic or 0.0) if answered else 0.0
         values["citation_precision"] = M.citation_precision(cited, item.gold_doc_ids)
         values["citation_recall"] = M.citation_recall(cited, item.gold_doc_ids)
+        if item.kind == "single":
+            values["gold_cited"] = M.gold_cited(cited, item.gold_doc_ids)
+        elif item.kind == "multi":
+            values["all_gold_cited"] = M.all_gold_cited(cited, item.gold_doc_ids)
+    defects = M.readability_defects(text) if answered else []
+    if answered:
+        values["readability_defects"] = float(bool(defects))
     if cited:
         values["citation_support"] = M.share_at_least(
             [c.score for c in answer.citations], threshold
         )
     values["groundedness"] = M.share_at_least(support, threshold)
     timings = {} if error else {k: round(v, 6) for k, v in answer.timings.items()}
+    evidence = None if error else getattr(answer, "evidence", None)
     return {
         "config": config,
         "id": item.id,
@@ -313,8 +424,10 @@ def score_item(
         "retrieved_doc_ids": ranking,
         "cited_doc_ids": cited,
         "support": support,
-        # best sentence score behind the abstain decision: tune abstain_threshold from these
-        "evidence": None if error else getattr(answer, "evidence", None),
+        # the score behind the abstain decision: tune abstain_threshold from these
+        "evidence": None if evidence is None else round(float(evidence), 6),
+        "words": M.word_count(text) if answered else None,
+        "readability": [asdict(d) for d in defects],
         "timings": timings,
         "metrics": {k: (None if v is None else round(float(v), 6)) for k, v in values.items()},
         "quality": quality(item, values, abstained),
@@ -330,13 +443,38 @@ def quality(item: Item, values: dict[str, float | None], abstained: bool) -> flo
     return round(M.mean(values.get(k) for k in keys) or 0.0, 6)
 
 
-def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    summary = {"overall": _block(rows), "by_kind": {}}
+def summarize(
+    rows: Sequence[dict[str, Any]], abstain_threshold: float | None = None
+) -> dict[str, Any]:
+    """Figures over all rows and per kind; with the configuration's ``abstain_threshold``, also
+    the abstention trade-off and the threshold the calibration hint suggests."""
+    summary: dict[str, Any] = {"overall": _block(rows), "by_kind": {}}
     for kind in KINDS:
         subset = [r for r in rows if r["kind"] == kind]
         if subset:
             summary["by_kind"][kind] = _block(subset)
+    if abstain_threshold is not None:
+        summary["abstention_tradeoff"] = tradeoff(rows, abstain_threshold)
     return summary
+
+
+def tradeoff(rows: Sequence[dict[str, Any]], current: float) -> dict[str, Any]:
+    """Declined unanswerable against declined answerable items for thresholds swept over the
+    rows' evidence; ``hint`` is the threshold declining most unanswerable items while declining
+    at most MAX_DECLINED_ANSWERABLE of the answerable ones (None when none does)."""
+    decisions = [
+        M.Decision(r["evidence"], r["abstained"], r["kind"] != "unanswerable") for r in rows
+    ]
+    points = M.abstention_tradeoff(decisions, current)
+    operating = next((p for p in points if p.threshold == current), None)
+    hint = M.best_abstain_threshold(points, MAX_DECLINED_ANSWERABLE)
+    return {
+        "threshold": current,
+        "max_declined_answerable": MAX_DECLINED_ANSWERABLE,
+        "points": [asdict(p) for p in points],
+        "operating": asdict(operating) if operating else None,
+        "hint": asdict(hint) if hint else None,
+    }
 
 
 def _block(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -357,6 +495,13 @@ def _block(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         sum(not r["abstained"] and not r["error"] for r in unanswerable), len(unanswerable)
     )
     out["over_abstention"] = M.ratio(sum(r["abstained"] for r in answerable), len(answerable))
+    words = [r["words"] for r in rows if r.get("words") is not None]
+    out["words_p50"] = M.percentile(words, 50)
+    out["words_p90"] = M.percentile(words, 90)
+    out["readability_by_kind"] = {
+        kind: sum(any(d["kind"] == kind for d in r.get("readability", [])) for r in rows)
+        for kind in M.READABILITY_KINDS
+    }
     for stage in ("retrieve", "total"):
         times = [r["timings"][stage] * 1000 for r in rows if stage in r["timings"]]
         out[f"{stage}_p50_ms"] = M.percentile(times, 50)

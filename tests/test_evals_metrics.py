@@ -206,24 +206,58 @@ def test_score_item_answered():
         "extractive",
         [1.0, 0.4],
     )
-    row = score_item(_item(), ["other", "eu"], answer, 0.8, 0.6, "hybrid")
+    passages = ["Fines are high.", "The Act entered into force on 1 August 2024."] + ["x"] * 18
+    row = score_item(_item(), ["other", "eu"], answer, 0.8, 0.6, "hybrid", passages)
     m = row["metrics"]
     assert m["recall@1"] == 0 and m["recall@3"] == 1 and m["mrr"] == 0.5
     assert m["must_include"] == 1.0 and row["must_include_found"] == [True]
     assert m["citation_precision"] == 0.5 and m["citation_recall"] == 1.0
     assert m["citation_support"] == 0.5 and m["groundedness"] == 0.5
     assert m["semantic_similarity"] == 0.8
+    assert m["facts@5"] == 1.0 and m["facts@20"] == 1.0 and m["oracle3@10"] == 1.0
+    assert m["gold_cited"] == 1.0 and m["all_gold_cited"] is None  # a single item
+    assert m["readability_defects"] == 0.0 and row["readability"] == []
+    assert row["words"] == 11 and row["evidence"] == 0.0
     assert row["quality"] == pytest.approx((1 + 1 + 0.8) / 3)
     json.dumps(row)  # items.jsonl rows are plain JSON
 
 
+def test_score_item_multi_readability_and_missing_passages():
+    item = _item("multi", gold=("eu", "g7"), facts=("Japan",))
+    answer = Answer(
+        "q",
+        "Article 53 [1]. the Code applies [2].",
+        [_citation(1, "eu", 1.0), _citation(2, "eu", 1.0)],
+        False,
+        [],
+        {"total": 0.01},
+        "extractive",
+        [1.0, 1.0],
+        0.7,
+    )
+    row = score_item(item, ["eu", "g7"], answer, None, 0.6)
+    m = row["metrics"]
+    assert m["all_gold_cited"] == 0.0 and m["gold_cited"] is None  # g7 is not cited
+    assert m["facts@5"] is None and m["oracle3@5"] is None  # no passages given
+    assert m["readability_defects"] == 1.0
+    assert [d["kind"] for d in row["readability"]] == ["heading", "cut_start"]
+    assert row["readability"][1]["sentence"] == "the Code applies."
+    assert row["evidence"] == 0.7
+    answer.citations.append(_citation(3, "g7", 1.0))
+    assert score_item(item, [], answer, None, 0.6)["metrics"]["all_gold_cited"] == 1.0
+
+
 def test_score_item_abstained_answerable_scores_zero():
     answer = Answer("When?", "I will not guess.", [], True, [], {"retrieve": 0.01, "total": 0.02})
-    m = score_item(_item(), ["eu"], answer, None, 0.6)["metrics"]
+    row = score_item(_item(), ["eu"], answer, None, 0.6, passages=["On 1 August 2024."])
+    m = row["metrics"]
     assert m["recall@1"] == 1.0
     assert m["must_include"] == 0.0 and m["token_f1"] == 0.0 and m["semantic_similarity"] == 0.0
     assert m["citation_precision"] is None and m["citation_recall"] == 0.0
     assert m["groundedness"] is None
+    assert m["gold_cited"] == 0.0  # declined: no gold document cited
+    assert m["facts@5"] == 1.0  # retrieval had it; the answer did not
+    assert m["readability_defects"] is None and row["words"] is None  # only answers are read
 
 
 def test_summarize_abstention_and_kinds():
@@ -238,14 +272,16 @@ def test_summarize_abstention_and_kinds():
         "extractive",
         [0.9],
     )
-    declined = Answer("q", "No.", [], True, [], {"retrieve": 0.02, "total": 0.04})
+    declined = Answer("q", "No.", [], True, [], {"retrieve": 0.02, "total": 0.04}, evidence=0.4)
+    answered.evidence = 0.8
     rows = [
         score_item(unanswerable, [], declined, None, 0.6),
         score_item(_item("unanswerable", (), (), "u2"), [], answered, None, 0.6),
         score_item(_item(id="a1"), ["eu"], answered, 0.5, 0.6),
         score_item(_item(id="a2"), ["eu"], declined, None, 0.6),
     ]
-    s = summarize(rows)
+    assert "tradeoff" not in summarize(rows) and "abstention_tradeoff" not in summarize(rows)
+    s = summarize(rows, abstain_threshold=0.6)
     overall = s["overall"]
     assert overall["abstention_precision"] == 0.5  # declined u and a2
     assert overall["abstention_recall"] == 0.5 and overall["false_answer_rate"] == 0.5
@@ -255,6 +291,36 @@ def test_summarize_abstention_and_kinds():
     assert overall["retrieve_p50_ms"] == pytest.approx(15.0)
     assert set(s["by_kind"]) == {"single", "unanswerable"}
     assert s["by_kind"]["unanswerable"]["recall@5"] is None
+    assert overall["gold_cited"] == 0.5 and s["by_kind"]["single"]["gold_cited"] == 0.5
+    assert overall["words_p50"] == 1.0  # "Something [1]." twice; declined answers not counted
+    assert overall["readability_defects"] == 0.0
+
+    tradeoff = s["abstention_tradeoff"]
+    assert tradeoff["threshold"] == 0.6
+    assert tradeoff["operating"] == {
+        "threshold": 0.6, "declined_unanswerable": 0.5, "declined_answerable": 0.5,
+    }  # fmt: skip
+    assert tradeoff["hint"]["declined_answerable"] == 0.0
+    assert tradeoff["hint"]["threshold"] < 0.4
+
+
+def test_summarize_counts_answers_per_readability_defect():
+    def row(text, id):
+        answer = Answer("q", text, [_citation(1, "eu", 1.0)], False, [], {"total": 0.01})
+        return score_item(_item(id=id), ["eu"], answer, None, 0.6)
+
+    rows = [
+        row("Article 53 [1]. CHAPTER V [1].", "h"),  # two headings: one answer
+        row("the Office acts [1]. Considering that it matters [1].", "cp"),
+        row("The Office acts on 1 August 2024 [1].", "ok"),
+    ]
+    overall = summarize(rows)["overall"]
+    assert overall["readability_defects"] == pytest.approx(2 / 3)
+    assert overall["readability_by_kind"] == {
+        "heading": 1, "dangling_colon": 0, "cut_start": 1, "repeat": 0, "preamble": 1,
+        "boilerplate": 0,
+    }  # fmt: skip
+    assert (overall["words_p50"], overall["words_p90"]) == (7.0, 7.0)  # 4, 7 and 7 words
 
 
 # --------------------------------------------------------------------------- dataset, compare
@@ -332,3 +398,183 @@ def test_configs_map_to_settings():
         settings_for("llm", Settings())
     with pytest.raises(ConfigError, match="unknown config"):
         parse_configs("dense,best")
+
+
+# --------------------------------------------------------------------------- where facts are lost
+
+FILLER = "The committee met in Geneva and discussed several unrelated matters at length."
+
+
+def test_fact_scores_find_facts_by_passage_depth():
+    passages = [FILLER] * 20
+    passages[0] = "# Entry into force\n\nThe Act entered into force on 1 August 2024."
+    passages[7] = "Fines reach EUR 35 000 000. The AI Office enforces them."
+    passages[15] = "Or up to 7 % of worldwide annual turnover."
+    facts = ["August 1, 2024", "€35 million", "7%", "Bletchley Park"]
+    scores = M.fact_scores(passages, facts)
+    assert scores["facts@5"] == 0.25
+    assert scores["facts@10"] == 0.5
+    assert scores["facts@20"] == 0.75
+    assert scores["oracle3@5"] == 0.25
+    assert scores["oracle3@10"] == 0.5
+    assert M.fact_scores(passages, []) == {}
+
+
+def test_oracle_needs_the_fact_inside_one_sentence():
+    # Both facts are in the top passage, but in two sentences of a list: three picks cover
+    # them; a fact split across a sentence boundary is in the passage yet in no sentence.
+    passages = ["Members:\n- Japan chairs it.\n- Canada hosts it.", FILLER]
+    scores = M.fact_scores(passages, ["Japan", "Canada", "chairs it. Canada"])
+    assert scores["facts@5"] == 1.0
+    assert scores["oracle3@5"] == pytest.approx(2 / 3)
+
+
+def test_oracle_cover_is_greedy_and_limited_to_its_picks():
+    hits = [
+        [True, False, False, False],
+        [True, True, False, False],
+        [False, False, True, False],
+        [False, False, False, True],
+        [False, False, False, False],
+    ]
+    assert M.oracle_cover(hits, 4, picks=1) == [True, True, False, False]
+    assert M.oracle_cover(hits, 4, picks=2) == [True, True, True, False]
+    assert M.oracle_cover(hits, 4, picks=3) == [True, True, True, True]
+    assert M.oracle_cover([], 2) == [False, False]
+
+
+def test_text_sentences_cut_blocks_then_sentences():
+    text = "# Title\n\nOne sentence here. Two sentences here.\n- item one\n- item two"
+    assert M.text_sentences(text) == [
+        "# Title", "One sentence here.", "Two sentences here.", "- item one", "- item two",
+    ]  # fmt: skip
+
+
+def test_fact_hits_use_normalised_containment():
+    hits = M.fact_hits(["Signed on 2 August 2025.", "Nothing"], ["August 2, 2025", "2 August"])
+    assert hits == [[True, True], [False, False]]
+
+
+# --------------------------------------------------------------------------- readability
+
+
+def _kinds(answer: str) -> list[str]:
+    return [d.kind for d in M.readability_defects(answer)]
+
+
+@pytest.mark.parametrize(
+    "answer, kind",
+    [
+        ("Establishment and structure of the European Artificial Intelligence Board [3] "
+         "The Board shall be composed of one representative per Member State [3].", "heading"),
+        ("Article 53 [1]. Providers shall keep documentation [1].", "heading"),
+        ("CHAPTER V [2] The AI Office monitors compliance [2].", "heading"),
+        ("Article 5 Prohibited AI practices 1. The following practices shall be prohibited [2].",
+         "heading"),
+        ("GENERAL PROVISIONS The Convention applies to all activities [1].", "heading"),
+        ("## Scope\nThe Convention applies to all activities [1].", "heading"),
+        ("All providers of general-purpose AI models must, under Article 53: [2] "
+         "The AI Office monitors them [1].", "dangling_colon"),
+        ("Providers shall: [1]", "dangling_colon"),
+        ("the Hiroshima Process International Code of Conduct for Organizations Developing "
+         "Advanced AI Systems, which turns those principles into practice [1].", "cut_start"),
+        ("The Act applies widely [1]. “and it entered into force in 2024 [2].", "cut_start"),
+        ("(b) keep it up to date [1].", "cut_start"),
+        ("The Board meets twice a year [1]. The Board meets twice a year [2].", "repeat"),
+        ("The Board meets twice a year in Brussels [1]. The Board meets twice a year, in "
+         "Brussels [2].", "repeat"),
+        ("Considering that the aim of the Council of Europe is to achieve greater unity [1].",
+         "preamble"),
+        ("Recognising also that AI systems can be used to undermine human rights [1].",
+         "preamble"),
+        ("We, the Leaders of the Group of Seven (G7), stress the innovative opportunities [2].",
+         "preamble"),
+        ("Bearing in mind the Charter of the United Nations [1].", "preamble"),
+        ("Council of Europe Treaty Series - No. 225 [1] The Convention opens for signature [1].",
+         "boilerplate"),
+        ("The resolution was adopted [1]. Distr.: General [1]", "boilerplate"),
+        ("A/RES/78/265 [2] The Assembly adopted it without a vote [2].", "boilerplate"),
+        ("The resolution was adopted by consensus [1]. 21 March 2024 [1]", "boilerplate"),
+        ("97th plenary meeting 1 July 2024 [2] The Assembly adopted it [2].", "boilerplate"),
+    ],
+)  # fmt: skip
+def test_readability_flags_each_defect(answer, kind):
+    assert kind in _kinds(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The AI Act entered into force on 1 August 2024 [1]. Fines reach 7% of turnover [2].",
+        "Article 5 of the AI Act prohibits social scoring [1].",
+        "NIST AI RMF 1.0 was released in January 2023 [1].",
+        "The G7 [1] and the OECD [2] agreed on common principles [3].",
+        "Providers shall: (a) draw up documentation [1]; (b) keep it up to date [1].",
+        "The obligations are:\n- draw up documentation [1]\n- keep it up to date [2]",
+        "Recognition of the treaty grew quickly after 2024 [1].",
+        "The Council of Europe Framework Convention (Council of Europe Treaty Series No. 225) "
+        "opened for signature on 5 September 2024 [1].",
+        "The Board meets twice a year [1]. The Office reports to the Commission every year [2].",
+        "It was signed on 5 September 2024 in Vilnius [1].",
+    ],
+)
+def test_readability_passes_clean_answers(answer):
+    assert M.readability_defects(answer) == []
+
+
+def test_readability_reports_the_offending_sentence_without_markers():
+    (defect,) = M.readability_defects("Fines are high [1]. the Office collects them [2].")
+    assert defect == M.Defect("cut_start", "the Office collects them.")
+
+
+def test_word_count_strips_markers_and_markup():
+    assert M.word_count("**Fines** reach 7% [1]. They apply [2, 3].") == 5
+    assert M.word_count("") == 0
+
+
+def test_gold_cited_and_all_gold_cited():
+    assert M.gold_cited(["x", "a"], ["a"]) == 1.0
+    assert M.gold_cited(["x"], ["a"]) == 0.0
+    assert M.gold_cited([], ["a"]) == 0.0
+    assert M.all_gold_cited(["a", "b", "x"], ["a", "b"]) == 1.0
+    assert M.all_gold_cited(["a", "a"], ["a", "b"]) == 0.0
+    with pytest.raises(ValueError):
+        M.all_gold_cited(["a"], [])
+
+
+# --------------------------------------------------------------------------- abstention trade-off
+
+
+def test_abstention_tradeoff_sweeps_thresholds_and_keeps_other_declines():
+    D = M.Decision
+    decisions = [
+        D(0.9, False, True),  # answered, strong evidence
+        D(0.7, False, True),  # answered
+        D(0.5, True, True),  # declined by the threshold (0.6)
+        D(0.8, True, False),  # declined for another reason (unknown name): at every threshold
+        D(0.65, False, False),  # answered although unanswerable
+        D(0.4, True, False),  # declined by the threshold
+        D(None, False, True),  # an error: left out
+    ]
+    points = M.abstention_tradeoff(decisions, current=0.6)
+    by_t = {round(p.threshold, 3): p for p in points}
+    assert sorted(by_t) == [0.39, 0.45, 0.575, 0.6, 0.675, 0.8, 0.91]
+    assert by_t[0.39] == M.TradeoffPoint(0.39, 1 / 3, 0.0)  # only the unknown name
+    assert by_t[0.6] == M.TradeoffPoint(0.6, 2 / 3, 1 / 3)  # the operating point
+    assert by_t[0.675].declined_unanswerable == 1.0
+    assert by_t[0.675].declined_answerable == 1 / 3
+    assert by_t[0.91] == M.TradeoffPoint(pytest.approx(0.91), 1.0, 1.0)
+
+    best = M.best_abstain_threshold(points, 0.05)
+    assert best.threshold == pytest.approx(0.45)  # declines 2 of 3 unanswerable, no answerable
+    assert (best.declined_unanswerable, best.declined_answerable) == (2 / 3, 0.0)
+    assert M.best_abstain_threshold(points, 0.4).threshold == pytest.approx(0.675)
+
+
+def test_abstention_tradeoff_needs_both_classes():
+    only_answerable = [M.Decision(0.7, False, True), M.Decision(0.5, True, True)]
+    assert M.abstention_tradeoff(only_answerable, 0.6) == []
+    assert M.best_abstain_threshold([], 0.05) is None
+    forced = [M.Decision(0.9, True, True), M.Decision(0.3, True, False)]
+    points = M.abstention_tradeoff(forced, 0.6)  # the answerable one is always declined
+    assert M.best_abstain_threshold(points, 0.05) is None
