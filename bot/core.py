@@ -205,14 +205,9 @@ class Bot:
         found = self.evidence(question, history, filters, k=k, mode=mode, snapshot=snapshot)
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
         retrieved = time.perf_counter()
-        best = max((s.score for s in sentences), default=0.0)
-        # How close the closest sentence comes to the question: the abstention signal, and
-        # the evidence figure the eval sweeps to draw the abstention trade-off.
-        closeness = float(found.rows[:, 0].max()) if len(sentences) else 0.0
+        closeness = found.closeness()
         timings = {"retrieve": retrieved - started}
-        reason = self._decline_reason(
-            question, found.question, sentences, closeness, best, snapshot
-        )
+        reason = self._decline_reason(question, found.question, sentences, closeness, snapshot)
         if reason:
             text = f"{reason} {ABSTAIN_TEXT}"
             yield text
@@ -232,7 +227,9 @@ class Bot:
             yield tail
         text = "".join(parts).strip()
         if NO_ANSWER in text or not text:
-            yield self._declined(question, ABSTAIN_TEXT, passages, timings, started, best, snapshot)
+            yield self._declined(
+                question, ABSTAIN_TEXT, passages, timings, started, closeness, snapshot
+            )
             return
         citations, support = build_citations(
             text, renumber.numbers, passages, sentences, self.vectors
@@ -287,7 +284,7 @@ class Bot:
         rank(sentences, rows)
         return Evidence(analysed, passages, sentences, vectors, rows)
 
-    def _decline_reason(self, question, analysed, sentences, closeness, best, snapshot) -> str:
+    def _decline_reason(self, question, analysed, sentences, closeness, snapshot) -> str:
         """Why the documents cannot answer, or "" when they can."""
         if self.settings.check_names:
 
@@ -300,7 +297,7 @@ class Bot:
                 listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
                 return f"The indexed documents never mention {listed}."
         top = sorted(sentences, key=lambda s: -s.score)[:3]
-        if closeness >= self.settings.abstain_threshold and best >= self.settings.min_answer_score:
+        if closeness >= self.settings.abstain_threshold:
             return ""
         missing = missing_terms(analysed, " ".join(s.text for s in top))
         if missing:

@@ -50,6 +50,17 @@ class Evidence:
     vectors: np.ndarray  # one per sentence
     rows: np.ndarray  # ranker features, one row per sentence
 
+    def closeness(self) -> float:
+        """How close the closest sentence comes to the question: its cosine (with its heading)
+        plus half the share of the question's rare terms it holds. The abstention signal, and
+        the evidence figure the eval sweeps to draw the abstention trade-off. On the dev items
+        of both sets it separates answerable from unanswerable questions as well as the
+        ranker's score or the cosine alone, and it does not penalise short questions."""
+        if not len(self.sentences):
+            return 0.0
+        cos, lex = FEATURES.index("cos_context"), FEATURES.index("lex_sentence")
+        return float((self.rows[:, cos] + 0.5 * self.rows[:, lex]).max())
+
 
 class VectorCache:
     """Sentence vectors by text: the same passages come back question after question."""

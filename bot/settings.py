@@ -57,11 +57,10 @@ class Settings:
     max_sentences: int = 4
     max_words: int = 110  # an extractive answer stops adding sentences past this length
     # Abstain when no sentence comes within abstain_threshold (cosine of "heading: sentence"
-    # to the question), when the ranker gives no sentence min_answer_score (0..1), or when the
+    # to the question plus half its share of the question's idf-weighted terms), or when the
     # question names something no document mentions (check_names). Tuned on the dev splits of
     # both reference sets (python -m evals --split dev), see README "Evaluation".
-    abstain_threshold: float = 0.56
-    min_answer_score: float = 0.04
+    abstain_threshold: float = 0.62
     check_names: bool = True
     llm_base_url: str = ""
     llm_model: str = ""
@@ -90,7 +89,7 @@ class Settings:
                      "max_words", "llm_max_tokens"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{_names(name)} must be at least 1, got {getattr(self, name)}")
-        for name, low, high in (("abstain_threshold", -1.0, 1.0), ("min_answer_score", 0.0, 1.0)):
+        for name, low, high in (("abstain_threshold", -1.0, 2.0),):
             if not low <= getattr(self, name) <= high:
                 raise ConfigError(
                     f"{_names(name)} must be between {low} and {high}, got {getattr(self, name)}"

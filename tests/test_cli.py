@@ -33,5 +33,5 @@ def test_ingest_reports_failures_by_name_and_exits_non_zero(tmp_path, corpus_cop
 def test_a_user_error_is_one_line_without_traceback(tmp_path):
     result = run(str(FIXTURE_CORPUS), "--data-dir", str(tmp_path), "--chroma-url", "nope")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: chroma_url must look like http://host:port")
+    assert result.stderr.startswith("error: ACCORD_CHROMA_URL (chroma_url) must look like http://")
     assert "Traceback" not in result.stderr

@@ -22,7 +22,6 @@ def test_environment_then_code_overrides():
         ({"chunker": "words"}, "chunker\\)='words'"),
         ({"answer_mode": "gpt"}, "ACCORD_ANSWER_MODE .*extractive, openai, ollama"),
         ({"abstain_threshold": -5}, "ACCORD_ABSTAIN_THRESHOLD .* between"),
-        ({"min_answer_score": 2.0}, "ACCORD_MIN_ANSWER_SCORE"),
         ({"torch_threads": -1}, "ACCORD_TORCH_THREADS"),
         ({"lock_timeout": -1}, "ACCORD_LOCK_TIMEOUT"),
     ],
