@@ -98,6 +98,8 @@ class ExtractiveAnswerer(Answerer):
             opener = next((i for i in reversed(before) if sentences[i].text.endswith(":")), None)
             if opener is not None and not any(sentences[i].block == sentence.block for i in chosen):
                 return [opener, index]
+            if opener is None and not sentence.text[0].isupper():
+                return []  # "ensure AI is open…;" means little without what it completes
         return [index]
 
     def stream(self, question, history, passages, sentences, vectors) -> Iterator[str]:
@@ -113,10 +115,29 @@ class ExtractiveAnswerer(Answerer):
             groups[1:],
             key=lambda g: (first_seen[sentences[g[0]].passage], sentences[g[0]].start),
         )
-        ordered = [i for group in [groups[0], *rest] for i in group]
-        for n, i in enumerate(ordered):
-            sentence = sentences[i]
-            yield ("" if n == 0 else " ") + with_marker(sentence.text, sentence.passage + 1)
+        for n, group in enumerate([groups[0], *rest]):
+            first = sentences[group[0]]
+            if len(group) > 1 and first.text.endswith(":"):
+                parts = _list_sentences([sentences[i].text for i in group])
+            else:
+                parts = [sentences[i].text for i in group]
+            for m, part in enumerate(parts):
+                lead = "" if n == 0 and m == 0 else " "
+                yield lead + with_marker(part, first.passage + 1)
+
+
+def _list_sentences(texts: list[str]) -> list[str]:
+    """A list opener and its items as running sentences: "Providers shall: draw up…; keep…."
+    Each part that ends a sentence gets its own marker, so every sentence stays cited."""
+    parts, current = [], ""
+    for text in texts:
+        current = f"{current} {text}".strip()
+        if current.endswith((".", "!", "?")):
+            parts.append(current)
+            current = ""
+    if current:
+        parts.append(current.rstrip(" ;,") + ".")
+    return parts
 
 
 _COMPARE = re.compile(

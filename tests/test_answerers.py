@@ -44,11 +44,13 @@ def test_a_sentence_opening_a_list_brings_its_items_and_never_comes_alone():
     vectors = np.eye(4, dtype=np.float32)
     text = "".join(answerer.stream("q", [], [], sentences, vectors))
     assert text.startswith(
-        "Providers of such models shall: [1] draw up technical documentation; [1] "
+        "Providers of such models shall: draw up technical documentation; "
         "publish a summary of training data [1]."
     )
     alone = [Sentence(0, 0, 40, "Providers of such models shall:", 0.9, block=0)]
     assert "".join(answerer.stream("q", [], [], alone, np.eye(1, dtype=np.float32))) == ""
+    orphan = [Sentence(0, 0, 40, "ensure the model is safe and secure;", 0.9, item=True)]
+    assert "".join(answerer.stream("q", [], [], orphan, np.eye(1, dtype=np.float32))) == ""
 
 
 def test_a_comparison_cites_both_documents():
