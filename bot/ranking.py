@@ -5,7 +5,7 @@ that *answers* it ("The Convention shall enter into force…" vs "Considering th
 Council of Europe…"). So each candidate sentence gets a handful of signals a reader would use —
 does it have the kind of answer asked for (a date for "when", a number for "how many", a named
 body for "who"), do its words or its section's heading carry the question's rare terms, is it
-preamble or boilerplate, how high did its passage rank — and a small logistic model learned from
+a preambular clause, how high did its passage rank — and a small logistic model learned from
 labelled sentences of the dev items (``python -m evals.ranker``) weighs them.
 """
 
@@ -233,7 +233,6 @@ FEATURES = (
     "kind_match",  # the sentence has the kind of answer asked for
     "kind_missing",  # the question asks for a date/number/entity and the sentence has none
     "preamble",
-    "boilerplate",
     "passage_rank",  # 1 / rank of the passage it came from
     "list_intro",  # ends with ":" (its items follow)
     "short",  # fewer than 10 words
@@ -276,7 +275,6 @@ def feature_matrix(
             match,
             float(typed and not match),
             float(is_preamble(s.text, passage.chunk.headings)),
-            float(is_boilerplate(s.text)),
             1.0 / max(passage.rank, 1),
             float(s.text.rstrip().endswith(":")),
             float(len(s.text.split()) < 10),
@@ -297,7 +295,6 @@ WEIGHTS = {
     "kind_match": 0.614,
     "kind_missing": -0.587,
     "preamble": -1.626,
-    "boilerplate": 0.000,
     "passage_rank": 1.237,
     "list_intro": -0.253,
     "short": -0.504,
