@@ -89,6 +89,8 @@ class ExtractiveAnswerer(Answerer):
             items = []
             block = sentence.block + 1
             while block in by_block and sentences[by_block[block]].item:
+                if sentence.marker and sentences[by_block[block]].marker == sentence.marker:
+                    break  # "2." after "1. Providers shall:" is the next paragraph
                 items.append(by_block[block])
                 block += 1
             items = items[: self.max_items]

@@ -36,6 +36,7 @@ class Sentence:
     text: str
     score: float = 0.0
     item: bool = False  # a list item or numbered paragraph ("(a) draw up…")
+    marker: str = ""  # the item's kind of marker: "number", "paren", "letter" or "bullet"
     block: int = 0  # which block (paragraph or list item) of its passage it belongs to
     doc_id: str = ""
 
@@ -121,8 +122,24 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
                     continue  # a title line: "Obligations for providers of general-purpose AI"
                 if text[0].islower() and not item:
                     continue  # cut from its beginning (a chunk that starts mid-sentence)
-                out.append(Sentence(i, s, e, text, item=bool(item), block=b, doc_id=chunk.doc_id))
+                kind = marker_kind(item.group(0)) if item else ""
+                out.append(
+                    Sentence(
+                        i, s, e, text, item=bool(item), marker=kind, block=b, doc_id=chunk.doc_id
+                    )
+                )
     return out
+
+
+def marker_kind(marker: str) -> str:
+    """ "1." and "2)" are numbers, "(a)" and "(iv)" parenthesised, "a." letters, "-" bullets: a
+    list's items share a kind, so "2." after "1. …shall:" is the next paragraph, not an item."""
+    marker = marker.strip()
+    if marker[0].isdigit():
+        return "number"
+    if marker.startswith("("):
+        return "paren"
+    return "letter" if marker[0].isalpha() else "bullet"
 
 
 def _plain(match: re.Match) -> str:

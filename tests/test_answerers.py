@@ -49,6 +49,16 @@ def test_a_sentence_opening_a_list_brings_its_items_and_never_comes_alone():
     )
     alone = [Sentence(0, 0, 40, "Providers of such models shall:", 0.9, block=0)]
     assert "".join(answerer.stream("q", [], [], alone, np.eye(1, dtype=np.float32))) == ""
+    numbered = [
+        Sentence(0, 0, 40, "Providers shall:", 0.9, item=True, marker="number", block=0),
+        Sentence(0, 41, 80, "draw up documentation;", 0.3, item=True, marker="paren", block=1),
+        Sentence(
+            0, 81, 120, "The next paragraph starts.", 0.2, item=True, marker="number", block=2
+        ),
+    ]
+    text = "".join(answerer.stream("q", [], [], numbered, np.eye(3, dtype=np.float32)))
+    assert text.startswith("Providers shall: draw up documentation [1].")
+    assert "next paragraph" not in text.split("[1].")[0]
     orphan = [Sentence(0, 0, 40, "ensure the model is safe and secure;", 0.9, item=True)]
     assert "".join(answerer.stream("q", [], [], orphan, np.eye(1, dtype=np.float32))) == ""
 

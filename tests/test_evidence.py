@@ -70,5 +70,6 @@ def test_answer_candidates_leave_out_headings_titles_fragments_and_boilerplate()
         "The AI Office shall monitor compliance with these obligations.",
     ]
     assert [s.item for s in sentences] == [True, True, False]
+    assert [s.marker for s in sentences] == ["number", "paren", ""]
     for s in sentences:
         assert text[s.start : s.end].endswith(s.text[-10:])
