@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
-from bot.ranking import Question, lexical_share
+from bot.ranking import Question
 
 # Diplomatic shorthand: a capital standing for a government or institution is not an unknown
 # name when the institution itself is in the corpus.
@@ -34,13 +33,6 @@ _NAME = re.compile(
     r"\b[A-Z][\w’']*[A-Za-z](?:\s+(?:(?:of|for|on|and|&)\s+(?:the\s+)?)?[A-Z][\w’']*[A-Za-z0-9])+\b(?!-)"
 )
 _POSSESSIVE = re.compile(r"[’']s\b")
-
-
-@dataclass
-class Decision:
-    declined: bool
-    reason: str = ""  # said to the reader when declined
-    missing: list[str] = field(default_factory=list)
 
 
 def salient_words(question: str) -> list[str]:
@@ -129,17 +121,6 @@ def _spelled_out(word: str, texts: Sequence[str]) -> bool:
         return False
     pattern = re.compile(r"\b" + (r"\w*[\s-]+" + _FILLER).join(letters) + r"\w*", re.IGNORECASE)
     return any(pattern.search(text) for text in texts)
-
-
-def coverage(question: Question, best: Sequence, sections: Sequence[set[str]]) -> float:
-    """Share of the question's idf-weighted terms found in its best sentences or their
-    sections' headings: evidence that leaves the question's rarest words out does not answer it."""
-    from bot.keyword import terms
-
-    found: set[str] = set()
-    for sentence, section in zip(best, sections, strict=True):
-        found |= set(terms(sentence.text)) | section
-    return lexical_share(question.terms, found)
 
 
 def missing_terms(question: Question, text: str, limit: int = 3) -> list[str]:
