@@ -86,7 +86,9 @@ class Bot:
     def embedder(self):
         return self._once(
             "_embedder",
-            lambda: get_embedder(self.settings.embedding_model, self.settings.torch_threads),
+            lambda: get_embedder(
+                self.settings.embedding_model, self.settings.torch_threads, self.settings.precision
+            ),
         )
 
     @property
@@ -296,9 +298,9 @@ class Bot:
             if unknown:
                 listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
                 return f"The indexed documents never mention {listed}."
-        top = sorted(sentences, key=lambda s: -s.score)[:3]
         if closeness >= self.settings.abstain_threshold:
             return ""
+        top = sorted(sentences, key=lambda s: -s.score)[:3]
         missing = missing_terms(analysed, " ".join(s.text for s in top))
         if missing:
             listed = ", ".join(f"“{w}”" for w in missing)

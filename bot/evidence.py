@@ -159,7 +159,7 @@ def sentence_features(
     ``query_vectors`` are the searched queries (a follow-up has two); ``focus_vector`` is the
     question without its question word, closer in form to the sentence that answers it.
     """
-    from bot.keyword import terms
+    from bot.keyword import terms_batch
 
     dim = query_vectors.shape[1]
     if not sentences:
@@ -168,7 +168,7 @@ def sentence_features(
     context = cache.vectors([_with_context(s, passages[s.passage]) for s in sentences])
     cos_context = (context @ query_vectors.T).max(axis=1)
     cos_focus = vectors @ focus_vector
-    sections = [set(terms(section_text(p))) for p in passages]
+    sections = [set(t) for t in terms_batch([section_text(p) for p in passages])]
     rows = feature_matrix(question, sentences, passages, cos_context, cos_focus, sections)
     return vectors, rows
 

@@ -256,14 +256,15 @@ def feature_matrix(
     section_terms: Sequence[set[str]],
 ) -> np.ndarray:
     """One row per sentence, columns in ``FEATURES`` order."""
-    from bot.keyword import terms
+    from bot.keyword import terms_batch
 
     rows = np.zeros((len(sentences), len(FEATURES)), dtype=np.float32)
     best = float(cos_context.max()) if len(sentences) else 0.0
     typed = question.kind in ("date", "number", "entity")
+    sentence_terms = terms_batch([expand(s.text) for s in sentences])
     for i, s in enumerate(sentences):
         passage = passages[s.passage]
-        found = set(terms(expand(s.text)))
+        found = set(sentence_terms[i])
         heading = section_terms[s.passage]
         lex = lexical_share(question.terms, found)
         match = kind_match(question.kind, s.text)

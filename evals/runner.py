@@ -139,7 +139,7 @@ def run(
         grounded_threshold=grounded_threshold,
         started=datetime.now().isoformat(timespec="seconds"),
     )
-    memo = _QueryMemo(get_embedder(base.embedding_model, base.torch_threads))
+    memo = _QueryMemo(get_embedder(base.embedding_model, base.torch_threads, base.precision))
     bots = _bots(result.configs, memo, base.embedding_model)
     for config in result.configs:
         bot = bots[config.name]
