@@ -19,13 +19,14 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.catalog import Catalog
 from bot.chunking import get_chunker
 from bot.errors import IndexStaleError, SourceError
 from bot.locking import write_lock
-from bot.records import IngestReport
+from bot.records import Chunk, Document, IngestReport
 from bot.settings import Settings
 from bot.snapshot import Snapshot, SnapshotFiles
 from bot.sources import Discovered, content_hash, discover, is_url, parse, read_bytes
@@ -33,6 +34,11 @@ from bot.store import VectorStore
 
 log = logging.getLogger(__name__)
 
+
+# Chunks embedded per model call during an ingest: large enough that the model sorts texts by
+# length and runs full batches across documents, small enough that vectors stream to the store
+# (256 chunks of 400 tokens are ~500 windows, ~0.8 MB of vectors).
+EMBED_BATCH = 256
 
 # Times a reader re-reads the pointer when the snapshot it names has just been cleaned away.
 _LOAD_ATTEMPTS = 3
@@ -143,16 +149,21 @@ class Index:
         ids_in_use = {d.doc_id: d.source for d in known.values()}
         present: set[str] = set()
 
+        batch = _Batch(EMBED_BATCH)
         bar = _progress(found, progress)
         for item in bar:
             present.add(item.source)
             try:
-                self._ingest_one(item, known, ids_in_use, report)
+                pending = self._prepare(item, known, ids_in_use, report)
             except SourceError as exc:
                 report.failed.append((item.source, str(exc).split(": ", 1)[-1]))
                 log.warning("skipped %s", exc)
+                pending = None
+            if pending is not None and batch.add(pending):
+                self._write(batch.take(), report)
             if progress:
                 bar.set_postfix(chunks=report.chunks, failed=len(report.failed))
+        self._write(batch.take(), report)
 
         if prune:
             self._prune(inputs, present, known, report)
@@ -165,14 +176,17 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_one(self, item: Discovered, known, ids_in_use, report: IngestReport) -> None:
+    def _prepare(
+        self, item: Discovered, known, ids_in_use, report: IngestReport
+    ) -> _Pending | None:
+        """Read, parse and chunk one source; None when its content is unchanged."""
         raw, kind = read_bytes(
             item.source, timeout=self.settings.url_timeout, max_bytes=self.settings.url_max_bytes
         )
         previous = known.get(item.source)
         if previous is not None and previous.content_hash == content_hash(raw):
             report.unchanged.append(previous.doc_id)
-            return
+            return None
         doc = parse(item.source, raw, kind)
         if previous is not None:
             doc.doc_id = previous.doc_id
@@ -181,14 +195,45 @@ class Index:
             doc.doc_id = f"{doc.doc_id}-{hashlib.sha1(item.source.encode()).hexdigest()[:6]}"
         chunker = get_chunker(self.settings.chunker)
         chunks = chunker(doc, self.settings.chunk_tokens, self.settings.chunk_overlap)
-        if previous is not None:
-            self.store.delete_document(doc.doc_id)
-        self.store.add(chunks)
-        self.catalog.put(doc, chunks)
         ids_in_use[doc.doc_id] = item.source
-        report.chunks += len(chunks)
-        report.embedded += len(chunks)
-        (report.updated if previous is not None else report.added).append(doc.doc_id)
+        return _Pending(doc, chunks, previous is not None)
+
+    def _write(self, pending: list[_Pending], report: IngestReport) -> None:
+        """Embed the chunks of several documents together, ``EMBED_BATCH`` chunks per model
+        call (a few chunks per call left the model waiting on Python), and write each slice's
+        vectors as soon as it is embedded. A document reaches the catalog only once all its
+        vectors are stored, one transaction per document: an interrupted run leaves whole
+        documents and strays the next run replaces."""
+        flat = [(p, chunk) for p in pending for chunk in p.chunks]
+        step = EMBED_BATCH
+        written = {id(p): 0 for p in pending}
+        for p in pending:
+            if not p.chunks:
+                self._commit(p, report)
+        for start in range(0, len(flat), step):
+            part = flat[start : start + step]
+            vectors = self.store.embedder.embed_passages([c.context_text for _, c in part])
+            offset = 0
+            while offset < len(part):
+                p = part[offset][0]
+                end = offset
+                while end < len(part) and part[end][0] is p:
+                    end += 1
+                if written[id(p)] == 0 and p.replaces:
+                    self.store.delete_document(p.doc.doc_id)
+                self.store.add([c for _, c in part[offset:end]], vectors[offset:end])
+                written[id(p)] += end - offset
+                if written[id(p)] == len(p.chunks):
+                    self._commit(p, report)
+                offset = end
+
+    def _commit(self, p: _Pending, report: IngestReport) -> None:
+        if not p.chunks and p.replaces:
+            self.store.delete_document(p.doc.doc_id)
+        self.catalog.put(p.doc, p.chunks)
+        report.chunks += len(p.chunks)
+        report.embedded += len(p.chunks)
+        (report.updated if p.replaces else report.added).append(p.doc.doc_id)
 
     def _prune(self, inputs: list[str], present: set[str], known, report: IngestReport) -> None:
         """Forget documents that disappeared from a folder that was ingested again."""
@@ -200,6 +245,34 @@ class Index:
                 self.store.delete_document(record.doc_id)
                 self.catalog.remove(record.doc_id)
                 report.removed.append(record.doc_id)
+
+
+@dataclass
+class _Pending:
+    """A parsed and chunked document waiting for its vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+    replaces: bool  # an earlier version is indexed: its vectors go before the new ones land
+
+
+class _Batch:
+    """Documents gathered until they hold ``size`` chunks between them."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: list[_Pending] = []
+        self.chunks = 0
+
+    def add(self, item: _Pending) -> bool:
+        """Queue ``item``; True when the batch is full."""
+        self.items.append(item)
+        self.chunks += len(item.chunks)
+        return self.chunks >= self.size
+
+    def take(self) -> list[_Pending]:
+        items, self.items, self.chunks = self.items, [], 0
+        return items
 
 
 def _progress(items: list, enabled: bool):

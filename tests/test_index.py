@@ -100,8 +100,8 @@ def test_an_interrupted_ingest_is_completed_by_the_next_run(data_dir, corpus_cop
     real_add = store.add
     added = []
 
-    def add_then_die(chunks):
-        real_add(chunks)
+    def add_then_die(chunks, vectors=None):
+        real_add(chunks, vectors)
         added.append(chunks[0].doc_id)
         if len(added) == 2:
             raise KeyboardInterrupt  # after vectors, before the catalog commit
