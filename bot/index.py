@@ -141,6 +141,10 @@ class Index:
         report = IngestReport()
         found, missing = discover(inputs)
         report.failed.extend(missing)
+        # Opening Chroma (imports, client) costs about a second: do it while documents are read
+        # and embedded. Reset and the first write wait for it.
+        opening = threading.Thread(target=self._open_store, daemon=True)
+        opening.start()
         if rebuild:
             self.store.reset()
             self.catalog.reset()
@@ -175,6 +179,12 @@ class Index:
         self.settings.save(self.settings.index_dir / "settings.json")
         report.seconds = time.perf_counter() - started
         return report
+
+    def _open_store(self) -> None:
+        try:
+            self.store.collection  # noqa: B018
+        except Exception:  # noqa: BLE001 - reported again, in the caller's thread, on first use
+            log.debug("opening the store in the background failed", exc_info=True)
 
     def _prepare(
         self, item: Discovered, known, ids_in_use, report: IngestReport

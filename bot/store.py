@@ -7,6 +7,7 @@ passed, so Chroma never downloads its default model.
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import urlparse
 
 import numpy as np
@@ -48,6 +49,9 @@ class VectorStore:
         self.embedder = embedder
         self.embeddings = LangChainEmbeddings(embedder)
         self._lc = None
+        self._chroma = None
+        self._collection = None
+        self._opening = threading.Lock()
         self._max_batch = 0
 
     @property
@@ -78,28 +82,41 @@ class VectorStore:
             ) from None
 
     @property
+    def collection(self):
+        """The Chroma collection, opened on first use (by one thread; an ingest opens it in the
+        background while the first documents are read and embedded)."""
+        if self._collection is None:
+            with self._opening:
+                if self._collection is None:
+                    client = self._client()
+                    self._collection = self._call(
+                        client.get_or_create_collection,
+                        name=self.settings.collection,
+                        metadata={"hnsw:space": "cosine"},
+                        embedding_function=None,
+                    )
+                    self._chroma = client
+        return self._collection
+
+    @property
     def lc(self):
-        """The langchain-chroma vector store, created on first use."""
+        """The same collection as a langchain-chroma vector store, for LangChain code."""
         if self._lc is None:
             from langchain_chroma import Chroma
 
             self._lc = Chroma(
                 collection_name=self.settings.collection,
                 embedding_function=self.embeddings,
-                client=self._client(),
+                client=self._chroma_client(),
                 collection_metadata={"hnsw:space": "cosine"},
             )
         return self._lc
 
     @property
-    def collection(self):
-        return self.lc._collection
-
-    @property
     def max_batch(self) -> int:
         """Records one write may carry (Chroma refuses a larger call whole: 5,461 locally)."""
         if not self._max_batch:
-            self._max_batch = int(self._call(self.lc._client.get_max_batch_size))
+            self._max_batch = int(self._call(self._chroma_client().get_max_batch_size))
         return self._max_batch
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray | None = None) -> None:
@@ -126,9 +143,7 @@ class VectorStore:
         self._call(self.collection.delete, where={"doc_id": doc_id})
 
     def search(self, vector: list[float], k: int, where: dict | None) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity), best first."""
-        if self.count() == 0:
-            return []
+        """(chunk_id, cosine similarity), best first (an empty collection finds nothing)."""
         found = self._call(
             self.collection.query,
             query_embeddings=[vector],
@@ -145,7 +160,15 @@ class VectorStore:
         return self._call(self.collection.count)
 
     def reset(self) -> None:
-        self._call(self.lc.reset_collection)
+        client = self._chroma_client()
+        with self._opening:
+            self._call(client.delete_collection, self.settings.collection)
+            self._collection = self._lc = None
+        self.collection  # noqa: B018 - opens the new, empty collection
+
+    def _chroma_client(self):
+        self.collection  # noqa: B018 - opens the client with it
+        return self._chroma
 
     def _call(self, fn, *args, **kwargs):
         try:
