@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.keyword import KeywordIndex
@@ -86,7 +86,8 @@ class SnapshotFiles:
             snapshot.keyword.save(tmp)
             state = {
                 "generation": snapshot.generation,
-                "chunks": [asdict(c) for c in snapshot.chunks.values()],
+                # vars(), not asdict(): asdict deep-copies every field (1.1 s per 10k chunks).
+                "chunks": [vars(c) for c in snapshot.chunks.values()],
             }
             (tmp / SNAPSHOT_FILE).write_text(json.dumps(state, ensure_ascii=False), "utf-8")
             if final.exists():  # left by a run that died before moving the pointer
