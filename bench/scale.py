@@ -126,14 +126,28 @@ class ReplayEmbedder:
 # ---- children: each runs in its own process so its peak RSS is its own
 
 
-def child_ingest(corpus: Path, data: Path, cache: Path) -> dict:
+def _profiler():
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        return None
+    return Profiler(interval=0.01)
+
+
+def child_ingest(corpus: Path, data: Path, cache: Path, profile: Path) -> dict:
     from bot import Bot
 
     embedder = ReplayEmbedder(cache)
     bot = Bot(data_dir=data, embedder=embedder)
+    profiler = _profiler()
+    if profiler is not None:
+        profiler.start()
     started = time.perf_counter()
     report = bot.ingest([corpus])
     full = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        profile.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
     embedder.save()
     result = {"chunks": report.chunks, "documents": len(report.added), "ingest_s": full,
               "ingest_rss_mb": peak_rss_mb()}  # fmt: skip
@@ -143,9 +157,17 @@ def child_ingest(corpus: Path, data: Path, cache: Path) -> dict:
     edited = sorted(corpus.glob("*.md"))[0]
     with edited.open("a", encoding="utf-8") as f:
         f.write("\n\nA paragraph the benchmark adds to change one file.\n")
+    profiler = _profiler()
+    if profiler is not None:
+        profiler.start()
     started = time.perf_counter()
     again = bot.ingest([corpus])
     result["reingest_one_s"] = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        profile.with_name(f"{profile.stem}-edit.txt").write_text(
+            profiler.output_text(unicode=True, show_all=False), encoding="utf-8"
+        )
     result["reingest_one_embedded"] = again.embedded
     result["rss_after_reingest_mb"] = peak_rss_mb()
     return result
@@ -231,8 +253,8 @@ def run(quick: bool, out: Path, sizes: Sequence[int] = (1000, 10000, 100000)) ->
             corpus = tmp / f"corpus-{size}"
             generate(corpus, size)
             data = tmp / f"data-{size}"
-            ingest = _child(["ingest", str(corpus), str(data), str(cache)])
             profile = out / f"profile-{size}.txt"
+            ingest = _child(["ingest", str(corpus), str(data), str(cache), str(profile)])
             query = _child(["query", str(data), str(n_questions), str(profile)])
             table.add(**{
                 "chunks": ingest["chunks"], "docs": ingest["documents"],
@@ -247,7 +269,7 @@ def run(quick: bool, out: Path, sizes: Sequence[int] = (1000, 10000, 100000)) ->
             table.save(out)
             print(f"  scale {size}: {ingest} {query}", file=sys.stderr, flush=True)
     table.notes.append(
-        f"pyinstrument profiles of the question loops: {out}/profile-*-search.txt, -ask.txt"
+        f"pyinstrument profiles: {out}/profile-<chunks>-{{ingest,ingest-edit,search,ask}}.txt"
     )
     table.save(out)
     return [table]
@@ -258,9 +280,9 @@ def main(argv: list[str]) -> int:
 
     what, *rest = argv
     if what == "ingest":
-        corpus, data, cache = map(Path, rest)
+        corpus, data, cache, profile = map(Path, rest)
         prepare(data)
-        result = child_ingest(corpus, data, cache)
+        result = child_ingest(corpus, data, cache, profile.with_name(f"{profile.stem}-ingest.txt"))
     else:
         data, n, profile = Path(rest[0]), int(rest[1]), Path(rest[2])
         prepare(data)

@@ -101,7 +101,7 @@ class Index:
         named = self.snapshots.current()
         generation, chunks = self.catalog.read()
         if named != generation or not self.snapshots.complete(generation):
-            snapshot = Snapshot.build(generation, chunks)
+            snapshot = Snapshot.build(generation, chunks, self.snapshots.folder_of(named))
             self.snapshots.save(snapshot)
             with self._swap:
                 self._snapshot = snapshot

@@ -42,8 +42,11 @@ class Snapshot:
     keyword: KeywordIndex = field(repr=False)
 
     @classmethod
-    def build(cls, generation: str, chunks: list[Chunk]) -> Snapshot:
-        return cls(generation, {c.chunk_id: c for c in chunks}, KeywordIndex.build(chunks))
+    def build(cls, generation: str, chunks: list[Chunk], reuse: Path | None = None) -> Snapshot:
+        """``reuse``: an earlier snapshot's folder, whose keyword work is reused where chunks
+        are unchanged."""
+        keyword = KeywordIndex.build(chunks, reuse)
+        return cls(generation, {c.chunk_id: c for c in chunks}, keyword)
 
 
 class SnapshotFiles:
@@ -59,6 +62,12 @@ class SnapshotFiles:
             return self.pointer.read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
+
+    def folder_of(self, generation: str | None) -> Path | None:
+        """The folder of a complete snapshot, or None."""
+        if generation and self.complete(generation):
+            return self.folder / generation
+        return None
 
     def complete(self, generation: str) -> bool:
         folder = self.folder / generation
