@@ -102,8 +102,10 @@ class Index:
         generation, chunks = self.catalog.read()
         if named != generation or not self.snapshots.complete(generation):
             snapshot = Snapshot.build(generation, chunks, self.snapshots.folder_of(named))
-            self.snapshots.save(snapshot)
+            # Saved under the swap lock: a reader that sees the pointer move waits for this
+            # very object instead of loading its own copy of the same generation from disk.
             with self._swap:
+                self.snapshots.save(snapshot)
                 self._snapshot = snapshot
         # The previous snapshot stays one round, for readers that just read the old pointer.
         self.snapshots.clean(keep={generation, named or generation})
