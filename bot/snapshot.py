@@ -79,7 +79,14 @@ class SnapshotFiles:
         state = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
         if state["generation"] != generation:
             raise ValueError(f"{folder} holds generation {state['generation']}")
-        chunks = [Chunk(**c) for c in state["chunks"]]
+        documents = state.get("documents")
+        if documents is None:  # written before documents were stored once
+            chunks = [Chunk(**c) for c in state["chunks"]]
+        else:
+            chunks = [
+                Chunk(**c, title=documents[c["doc_id"]][0], metadata=documents[c["doc_id"]][1])
+                for c in state["chunks"]
+            ]
         keyword = KeywordIndex.load(folder)
         if keyword.ids != [c.chunk_id for c in chunks]:
             raise ValueError(f"{folder}: the keyword index and the chunks disagree")
@@ -93,11 +100,15 @@ class SnapshotFiles:
         tmp.mkdir()
         try:
             snapshot.keyword.save(tmp)
-            state = {
-                "generation": snapshot.generation,
-                # vars(), not asdict(): asdict deep-copies every field (1.1 s per 10k chunks).
-                "chunks": [vars(c) for c in snapshot.chunks.values()],
-            }
+            # A document's title and metadata are written once and shared by its chunks when
+            # loaded: per chunk they were most of a 100k-chunk snapshot's memory. vars(), not
+            # asdict(): asdict deep-copies every field (1.1 s per 10k chunks).
+            documents: dict[str, tuple[str, dict]] = {}
+            rows = []
+            for c in snapshot.chunks.values():
+                documents.setdefault(c.doc_id, (c.title, c.metadata))
+                rows.append({k: v for k, v in vars(c).items() if k not in ("title", "metadata")})
+            state = {"generation": snapshot.generation, "documents": documents, "chunks": rows}
             (tmp / SNAPSHOT_FILE).write_text(json.dumps(state, ensure_ascii=False), "utf-8")
             if final.exists():  # left by a run that died before moving the pointer
                 shutil.rmtree(final)
