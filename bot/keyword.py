@@ -127,6 +127,7 @@ class KeywordIndex:
 
 
 TOKENS_FILE = "tokens.npz"
+_TOKENIZE_SLICE = 4096
 
 
 class _Tokens:
@@ -179,11 +180,14 @@ class _Tokens:
             self.rows[known[c.chunk_id]] if c.chunk_id in known else None for c in chunks
         ]
         fresh = [i for i, row in enumerate(rows) if row is None]
-        if fresh:
-            tokens = tokenize([chunks[i].context_text for i in fresh])
+        # In slices: the tokenizer's rows are lists of Python ints (about 1 GB at 100k chunks
+        # in one call); each slice becomes compact int32 rows before the next is read.
+        for start in range(0, len(fresh), _TOKENIZE_SLICE):
+            part = fresh[start : start + _TOKENIZE_SLICE]
+            tokens = tokenize([chunks[i].context_text for i in part])
             local = np.empty(len(tokens.vocab), dtype=np.int32)
             for word, i in tokens.vocab.items():
                 local[i] = self.vocab.setdefault(word, len(self.vocab))
-            for i, row in zip(fresh, tokens.ids, strict=True):
+            for i, row in zip(part, tokens.ids, strict=True):
                 rows[i] = local[np.asarray(row, dtype=np.int64)]
         return rows  # type: ignore[return-value]
