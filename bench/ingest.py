@@ -160,7 +160,11 @@ def run(quick: bool, out: Path) -> list[Table]:
             "× raw encode",
             "usual ÷ this",
         ],  # fmt: skip
-        notes=[HF_EMBEDDINGS_NOTE, f"torch threads {threads}"],
+        notes=[
+            HF_EMBEDDINGS_NOTE,
+            f"torch threads {threads}",
+            "raw encode: the best of two runs on the texts Accord's ingest sent the model",
+        ],  # fmt: skip
     )
     again = Table(
         "reingest",
@@ -178,7 +182,8 @@ def run(quick: bool, out: Path) -> list[Table]:
                     corpus, data, local, precision=precision
                 )
                 texts = sum(len(c) for c in recorder.calls)
-                raw_s = raw_encode(recorder.calls, local.bf16, threads)
+                # best of two: the floor is taken at its lowest, against Accord
+                raw_s = min(raw_encode(recorder.calls, local.bf16, threads) for _ in range(2))
                 name = "bf16" if local.bf16 else "fp32"
                 table.add(corpus=label, pipeline="raw encode", precision=name, chunks="",
                           **{"model texts": texts, "seconds": raw_s,
