@@ -167,7 +167,10 @@ class Index:
 
     def _ingest_one(self, item: Discovered, known, ids_in_use, report: IngestReport) -> None:
         raw, kind = read_bytes(
-            item.source, timeout=self.settings.url_timeout, max_bytes=self.settings.url_max_bytes
+            item.source,
+            timeout=self.settings.url_timeout,
+            max_bytes=self.settings.url_max_bytes,
+            max_file_bytes=self.settings.max_file_bytes,
         )
         previous = known.get(item.source)
         if previous is not None and previous.content_hash == content_hash(raw):
