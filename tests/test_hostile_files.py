@@ -45,7 +45,8 @@ HOSTILE: dict[str, tuple[bytes, str | None]] = {
         None,
     ),
     "malformed.html": (
-        b"<html><body><p>Unclosed <b>bold <table><tr><td>cell</p></div> text &bogus; <<<", None
+        b"<html><body><p>Unclosed <b>bold <table><tr><td>cell</p></div> text &bogus; <<<",
+        None,
     ),
     "with spaces.md": (GOOD.format(title="Spaced charter").encode(), None),
     "-leading-dash.md": (GOOD.format(title="Dash charter").encode(), None),
