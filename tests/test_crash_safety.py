@@ -66,13 +66,15 @@ def killing(monkeypatch):
     return arm
 
 
-# (point, which visit): the second document of the run where there are several, so one is
-# already committed; the only prune, keyword and pointer visits of the run.
+# (point, which visit). Documents are written in name order: 000 and 001 (changed), then 008,
+# 009 and 010 (new); the 4th visit is 009, which is deleted before the rerun. The prune,
+# keyword and pointer points are visited once per run. (Without the recovery, the kills
+# after 009's vectors leave a stray vector: checked when the recovery was written.)
 CASES = [
     ("vectors.before", 2),
-    ("vectors.during", 2),
-    ("vectors.after", 2),
-    ("catalog", 2),
+    ("vectors.during", 4),
+    ("vectors.after", 4),
+    ("catalog", 4),
     ("prune", 1),
     ("keyword", 1),
     ("pointer", 1),
