@@ -204,24 +204,6 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             assert not [h for h in schemes if h.startswith(("javascript:", "data:"))], schemes
             assert_no_sideways_scroll(page)
 
-            # 4b. Questions full of markup, or too long, are shown as text and never run.
-            hostile = ask(
-                page,
-                '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
-                " What does the Montevideo pledge ask ministries to publish?",
-            )
-            check_markers_match_cards(hostile)
-            expect(page.locator("#accord-chat .accord-q").last).to_contain_text("<script>")
-            too_long = "W" * 2500
-            page.locator("#accord-question textarea").fill(too_long)
-            page.locator("#accord-ask").click()
-            expect(page.locator("#accord-chat .accord-error").last).to_contain_text(
-                "keep it under 2,000"
-            )
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            assert chat.locator("script, img[src='x']").count() == 0
-            assert_no_sideways_scroll(page)
-
             desktop = OUTPUT / "chat-desktop.png"
             page.screenshot(path=str(desktop), full_page=True)
 
@@ -240,6 +222,24 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             assert rating["citations"] and rating["citations"][0]["doc_id"] == "unsafe-markup"
             assert comment["kind"] == "comment"
             assert comment["comment"] == "Clear, and the markup stayed inert."
+
+            # 5b. Questions full of markup, or too long, are shown as text and never run.
+            hostile = ask(
+                page,
+                '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+                " What does the Montevideo pledge ask ministries to publish?",
+            )
+            check_markers_match_cards(hostile)
+            expect(page.locator("#accord-chat .accord-q").last).to_contain_text("<script>")
+            too_long = "W" * 2500
+            page.locator("#accord-question textarea").fill(too_long)
+            page.locator("#accord-ask").click()
+            expect(page.locator("#accord-chat .accord-error").last).to_contain_text(
+                "keep it under 2,000"
+            )
+            assert page.evaluate("typeof window.__pwned") == "undefined"
+            assert chat.locator("script, img[src='x']").count() == 0
+            assert_no_sideways_scroll(page)
 
             # 6. Upload: one good file and one that cannot be read, each with its result.
             good = tmp_path / "lisbon-audit-charter.md"
