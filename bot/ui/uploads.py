@@ -75,7 +75,7 @@ def ingest_upload(
             f"{size:,} bytes is over the limit of {limit:,} (ACCORD_MAX_FILE_BYTES)",
         )
     target = folder / name
-    if target.resolve().parent != folder.resolve():  # safe_filename makes this impossible
+    if target.resolve().parent != folder.resolve():  # a link planted in the folder
         return UploadResult(original, "failed", "refused: the name leads out of the uploads folder")
     backup = target.read_bytes() if target.exists() else None
     try:
