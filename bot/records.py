@@ -107,6 +107,18 @@ class Answer:
     support: list[float] = field(default_factory=list)  # per answer sentence, 0..1
     evidence: float = 0.0  # score of the best sentence found; below the threshold we abstain
     index_generation: str = ""  # the index snapshot the answer was drawn from
+    # Each answer sentence checked against what it cites (bot.verification.SentenceCheck).
+    sentences: list[Any] = field(default_factory=list)
+    model: str = ""  # the language model that wrote the text ("" for extractive answers)
+    standalone: str = ""  # the question as searched, when a follow-up was rewritten
+    dropped: list[Any] = field(default_factory=list)  # sentences strict mode removed
+
+    @property
+    def supported_share(self) -> float:
+        """Share of answer sentences that their citations support (1.0 with no sentences)."""
+        if not self.sentences:
+            return 1.0
+        return sum(s.supported for s in self.sentences) / len(self.sentences)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +132,11 @@ class Answer:
             "support": self.support,
             "evidence": self.evidence,
             "index_generation": self.index_generation,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "supported_share": self.supported_share,
+            "dropped": [s.to_dict() for s in self.dropped],
+            "model": self.model,
+            "standalone": self.standalone,
         }
 
 

@@ -51,8 +51,9 @@ POOL_K = max(M.FACT_KS)  # passages retrieved per item: facts@20 looks this deep
 # best sentence of their gold document (supported: median 0.75, p10 0.62) and against three
 # random other documents each (207 unsupported: median 0.46, p90 0.58); 0.61 separates them best
 # (balanced accuracy 0.920: 91% of supported kept, 93% of unsupported rejected; the index built
-# by the earlier chunker gave the same threshold at 0.906).
-GROUNDED_THRESHOLD = 0.61
+# by the earlier chunker gave the same threshold at 0.906). The bot's own check uses the same
+# value (Settings.support_threshold), adding the numbers-and-names test on top.
+GROUNDED_THRESHOLD = Settings.__dataclass_fields__["support_threshold"].default
 
 # Metrics of one item, in report order. Answerable-only ones are None on unanswerable items.
 RETRIEVAL_METRICS = [f"recall@{k}" for k in M.RECALL_KS] + ["mrr", "ndcg@10"]
@@ -63,7 +64,7 @@ FACT_METRICS = [f"facts@{k}" for k in M.FACT_KS] + [
 ANSWER_METRICS = ["must_include", "token_f1", "rouge_l", "semantic_similarity"]
 CITATION_METRICS = [
     "citation_precision", "citation_recall", "gold_cited", "all_gold_cited", "citation_support",
-    "groundedness",
+    "groundedness", "supported",
 ]  # fmt: skip
 READABILITY_METRICS = ["readability_defects"]  # share of answered answers with any defect
 ITEM_METRICS = (
@@ -405,6 +406,9 @@ def score_item(
             [c.score for c in answer.citations], threshold
         )
     values["groundedness"] = M.share_at_least(support, threshold)
+    if answered and answer.sentences:
+        # The bot's own verdict: meaning and every number and name checked (bot/verification.py)
+        values["supported"] = answer.supported_share
     timings = {} if error else {k: round(v, 6) for k, v in answer.timings.items()}
     evidence = None if error else getattr(answer, "evidence", None)
     return {
@@ -424,6 +428,9 @@ def score_item(
         "retrieved_doc_ids": ranking,
         "cited_doc_ids": cited,
         "support": support,
+        "unsupported": []
+        if error or abstained
+        else [{"text": c.text, "reason": c.reason} for c in answer.sentences if not c.supported],
         # the score behind the abstain decision: tune abstain_threshold from these
         "evidence": None if evidence is None else round(float(evidence), 6),
         "words": M.word_count(text) if answered else None,

@@ -72,7 +72,8 @@ def test_llm_answers_are_renumbered_and_checked(indexed_dir, llm_url):
     assert request["model"] == "stub" and request["stream"] is True
     assert request["max_tokens"] == 77  # without it llama.cpp's server runs to the context end
     prompt = request["messages"][-1]["content"]
-    assert "[1]" in prompt and "Bletchley" in prompt and "Question: Who signed" in prompt
+    assert '<source id="1"' in prompt and "Bletchley" in prompt
+    assert prompt.endswith("Question: Who signed the Bletchley Declaration?")
 
 
 def test_llm_is_not_called_when_the_documents_do_not_cover_the_question(indexed_dir, llm_url):

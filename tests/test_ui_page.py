@@ -91,7 +91,7 @@ def test_empty_question_does_nothing(data_dir):
 
 def test_ask_api_accepts_json_strings_and_rejects_wrong_shapes(data_dir):
     class AskBot(StubBot):
-        def ask(self, question, history=None, filters=None):
+        def ask(self, question, history=None, filters=None, answerer=None):
             self.seen.append((question, history, filters))
             return Answer(question, "ok", [], False, [], {})
 
@@ -121,7 +121,7 @@ class ClosingBot(StubBot):
         super().__init__(data_dir)
         self.closed = False
 
-    def stream(self, question, history=None, filters=None):
+    def stream(self, question, history=None, filters=None, answerer=None):
         try:
             yield from super().stream(question, history, filters)
         except GeneratorExit:

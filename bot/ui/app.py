@@ -1,8 +1,8 @@
 """The Gradio page's behaviour: event handlers, their wiring, and launch.
 
-Every event has an explicit ``api_name``; only ``/ask``, ``/status`` and ``/documents`` are
-public. With :mod:`bot.ui.layout`, the only module that imports gradio; the package loads it
-on first use of :func:`build_app` or :func:`launch`.
+Every event has an explicit ``api_name``; only ``/ask``, ``/modes``, ``/status`` and
+``/documents`` are public. With :mod:`bot.ui.layout`, the only module that imports gradio; the
+package loads it on first use of :func:`build_app` or :func:`launch`.
 """
 
 import os
@@ -52,7 +52,7 @@ class Events:
         summary = active_filters_html(filters_summary(filters, titles))
         return gr.HTML(summary, visible=bool(summary))
 
-    def respond(self, question, log_, issuers, date_from, date_to, doc_ids):
+    def respond(self, question, log_, mode, issuers, date_from, date_to, doc_ids):
         log_ = list(log_ or [])
         if not str(question or "").strip():
             gr.Warning("Type a question first.")
@@ -64,7 +64,7 @@ class Events:
             log_ = self.page.failed_turn(log_, question, str(exc))
             yield self.page.messages(log_), log_, question
             return
-        for current in self.page.respond(question, log_, filters):
+        for current in self.page.respond(question, log_, filters, mode):
             yield self.page.messages(current), current, ""
 
     def use_example(self, data: gr.SelectData):
@@ -113,19 +113,31 @@ class Events:
     def clear_filters(self):
         return [], None, None, []
 
-    def ask(self, question: str, history: list | None = None, filters: dict | None = None) -> dict:
+    def ask(
+        self,
+        question: str,
+        history: list | None = None,
+        filters: dict | None = None,
+        mode: str | None = None,
+    ) -> dict:
         """Answer a question from the indexed documents.
 
         question: the question. history: earlier turns as [{"role": "user"|"assistant",
         "content": str}]. filters: {"issuers": [...], "date_from": "YYYY-MM-DD",
-        "date_to": "YYYY-MM-DD", "doc_ids": [...]}. Returns the answer text with [n] markers,
+        "date_to": "YYYY-MM-DD", "doc_ids": [...]}. mode: an answer mode from /modes
+        (default: the configured one). Returns the answer text with [n] markers,
         "citations" (number, title, source, date, issuer, quote, passage, spans...),
-        "abstained", and the closest passages.
+        "sentences" (each checked against its citations: support, supported, reason),
+        "abstained", "mode" and "model", and the closest passages.
         """
         try:
-            return self.page.ask_api(question, history, filters)
+            return self.page.ask_api(question, history, filters, mode)
         except AccordError as exc:
             raise gr.Error(str(exc)) from None
+
+    def modes(self) -> list:
+        """The answer modes that work now: [{"mode": ..., "label": ...}]."""
+        return [{"mode": m.mode, "label": m.label} for m in self.page.modes]
 
     def status(self) -> dict:
         """Documents, chunks, last ingest time and issuers in the index."""
@@ -142,14 +154,20 @@ def _wire_chat(app, w: Widgets, ev: Events) -> None:
     gr.on(
         [w.question.submit, w.ask.click],
         ev.respond,
-        [w.question, w.log, *w.filters],
+        [w.question, w.log, w.mode, *w.filters],
         w.chat,
         api_name="chat",
         **asking,
     )
     w.chatbot.example_select(
         ev.use_example, None, w.question, api_name="use_example", **QUIET
-    ).then(ev.respond, [w.question, w.log, *w.filters], w.chat, api_name="chat_example", **asking)
+    ).then(
+        ev.respond,
+        [w.question, w.log, w.mode, *w.filters],
+        w.chat,
+        api_name="chat_example",
+        **asking,
+    )
     w.new.click(ev.new_chat, None, w.reset, api_name="new_chat", **QUIET)
     w.chatbot.clear(ev.new_chat, None, w.reset, api_name="clear_chat", **QUIET)
 
@@ -189,6 +207,7 @@ def _wire_filters_feedback_uploads(w: Widgets, ev: Events) -> None:
 
 def _wire_api(ev: Events) -> None:
     gr.api(ev.ask, api_name="ask", **ASK)
+    gr.api(ev.modes, api_name="modes")
     gr.api(ev.status, api_name="status")
     gr.api(ev.documents, api_name="documents")
 
@@ -204,7 +223,7 @@ def build_app(bot, examples: Sequence[str] | None = None):
     page = ChatPage(bot, examples)
     events = Events(page)
     with gr.Blocks(title="Accord — cited answers on AI governance", analytics_enabled=False) as app:
-        widgets = layout(page.examples)
+        widgets = layout(page.examples, page.mode_labels(), page.default_mode())
         _wire_chat(app, widgets, events)
         _wire_filters_feedback_uploads(widgets, events)
         _wire_api(events)

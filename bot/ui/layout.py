@@ -61,6 +61,7 @@ class Widgets:
     clear: Any
     files: Any
     upload_result: Any
+    mode: Any
 
     @property
     def filters(self) -> list:
@@ -126,8 +127,16 @@ def _chat_column(examples: Sequence[str]) -> dict[str, Any]:
     return w
 
 
-def _side_column() -> dict[str, Any]:
+def _side_column(modes: Sequence[str], default: str) -> dict[str, Any]:
     w: dict[str, Any] = {}
+    w["mode"] = gr.Dropdown(
+        label="Answer mode",
+        choices=list(modes),
+        value=default,
+        elem_id="accord-mode",
+        info="Who writes the answer; every sentence is checked against its source",
+        interactive=len(modes) > 1,
+    )
     with gr.Accordion("Filters", open=True, elem_id="accord-filters"):
         w["issuers"] = gr.Dropdown(
             label="Issuer",
@@ -158,7 +167,7 @@ def _side_column() -> dict[str, Any]:
     return w
 
 
-def layout(examples: Sequence[str]) -> Widgets:
+def layout(examples: Sequence[str], modes: Sequence[str] = (), default: str = "") -> Widgets:
     """The components, inside the Blocks being built: header, chat column, side column."""
     w: dict[str, Any] = {"log": gr.State([]), "pending": gr.State(None)}
     with gr.Row(elem_id="accord-header"):
@@ -168,5 +177,5 @@ def layout(examples: Sequence[str]) -> Widgets:
         with gr.Column(scale=3, min_width=330, elem_id="accord-chat-col"):
             w.update(_chat_column(examples))
         with gr.Column(scale=1, min_width=280, elem_id="accord-side"):
-            w.update(_side_column())
+            w.update(_side_column(modes or ["extractive"], default or "extractive"))
     return Widgets(**w)

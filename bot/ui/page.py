@@ -98,9 +98,37 @@ def _json_arg(value: Any, name: str, kind: type) -> Any:
 class ChatPage:
     """What the page does, independent of Gradio: each method takes and returns plain data."""
 
-    def __init__(self, bot, examples: Sequence[str] | None = None) -> None:
+    def __init__(self, bot, examples: Sequence[str] | None = None, modes=None) -> None:
+        """``modes``: the answer modes to offer (bot.modes.ModeOption); by default those that
+        work now, found once here."""
         self.bot = bot
         self.examples = tuple(examples or EXAMPLES)
+        if modes is None:
+            from bot.modes import available_modes
+
+            modes, _ = available_modes(bot.settings)
+        self.modes = list(modes)
+
+    # ---- answer modes
+    def mode_labels(self) -> list[str]:
+        return [m.label for m in self.modes]
+
+    def default_mode(self) -> str:
+        """The configured answer mode when it works, else the first (extractive)."""
+        wanted = self.bot.settings.answer_mode
+        return next((m.label for m in self.modes if m.mode == wanted), self.modes[0].label)
+
+    def answerer(self, choice: str | None):
+        """The backend for a selector label or a mode name; unknown choices are refused, so
+        an answer never comes silently from another mode."""
+        choice = str(choice or "").strip() or self.default_mode()
+        for option in self.modes:
+            if choice in (option.label, option.mode):
+                return self.bot.answerer_for(option.mode, option.settings)
+        raise AccordError(
+            f"answer mode {choice!r} is not available here; choose one of: "
+            + ", ".join(self.mode_labels())
+        )
 
     @property
     def data_dir(self) -> Path:
@@ -152,7 +180,11 @@ class ChatPage:
         return [*log_, _entry("user", question, question_html(question)), _error_entry(message)]
 
     def respond(
-        self, question: str, log_: list[dict], filters: dict[str, Any] | None = None
+        self,
+        question: str,
+        log_: list[dict],
+        filters: dict[str, Any] | None = None,
+        mode: str | None = None,
     ) -> Iterator[list[dict]]:
         """Yield the conversation log after each change: the question, each streamed piece of
         the answer, then the final answer with its source cards (or the error)."""
@@ -169,7 +201,8 @@ class ChatPage:
         yield log_
         text, answer = "", None
         try:
-            for event in self._events(question, history, filters):
+            answerer = self.answerer(mode)
+            for event in self._events(question, history, filters, answerer):
                 if isinstance(event, str):
                     text += event
                     log_[-1] = _entry("assistant", text, streaming_html(text, uid, chip))
@@ -193,11 +226,13 @@ class ChatPage:
         log_[-1] = _entry("assistant", answer.text, answer_html(data, uid, chip), True, answer=data)
         yield log_
 
-    def _events(self, question: str, history: list[dict], filters: dict[str, Any]) -> Iterator:
+    def _events(
+        self, question: str, history: list[dict], filters: dict[str, Any], answerer=None
+    ) -> Iterator:
         """The bot's stream, closed as soon as the page stops reading it (a closed tab). The
         page needs no lock of its own: each question reads one index snapshot, and an upload
         never waits for a question (see :class:`bot.Bot`)."""
-        stream = self.bot.stream(question, history, filters or None)
+        stream = self.bot.stream(question, history, filters or None, answerer=answerer)
         try:
             yield from stream
         finally:
@@ -240,8 +275,12 @@ class ChatPage:
         return ingest_uploads(self.bot, self.uploads_dir, paths, progress)
 
     # ---- API
-    def ask_api(self, question: str, history: Any = None, filters: Any = None) -> dict:
+    def ask_api(
+        self, question: str, history: Any = None, filters: Any = None, mode: Any = None
+    ) -> dict:
         history = _json_arg(history, "history", list) or []
         filters = _json_arg(filters, "filters", dict) or None
-        answer = self.bot.ask(question, history, filters)
+        if mode is not None and not isinstance(mode, str):
+            raise AccordError("mode must be the name of an answer mode, e.g. 'extractive'")
+        answer = self.bot.ask(question, history, filters, answerer=self.answerer(mode))
         return answer_data(answer, asdict(Filters.of(filters)) if filters else {})

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.ui.markup import esc, highlight, http_url, markdown_html, merge_spans
+from bot.ui.markup import (
+    esc,
+    flagged_markdown_html,
+    highlight,
+    http_url,
+    markdown_html,
+    merge_spans,
+)
 
 EXCERPT_CHARS = 700  # passages longer than this show a window around the quote
 CONTEXT_CHARS = 240  # characters of context either side of the quoted span(s)
@@ -146,9 +153,86 @@ def closest_card(passage: Mapping[str, Any], uid: str, rank: int) -> str:
 # ---------------------------------------------------------------- messages
 
 
-def answer_text_html(text: str, uid: str, tips: Mapping[int, str] | None = None) -> str:
-    """The answer's markdown as HTML, each [n] marker a link to card n of this answer."""
-    return f'<div class="accord-text">{markdown_html(text, uid, tips)}</div>'
+def answer_text_html(
+    text: str,
+    uid: str,
+    tips: Mapping[int, str] | None = None,
+    flags: Sequence[tuple[int, int, str]] = (),
+) -> str:
+    """The answer's markdown as HTML, each [n] marker a link to card n of this answer, each
+    ``flags`` span (a sentence its citation does not support) marked with its reason."""
+    body = (
+        flagged_markdown_html(text, flags, uid, tips) if flags else markdown_html(text, uid, tips)
+    )
+    return f'<div class="accord-text">{body}</div>'
+
+
+def _flags(answer: Mapping[str, Any]) -> list[tuple[int, int, str]]:
+    return [
+        (int(s["start"]), int(s["end"]), str(s.get("reason") or "not supported"))
+        for s in answer.get("sentences") or []
+        if not s.get("supported")
+    ]
+
+
+def verification_html(answer: Mapping[str, Any]) -> str:
+    """What the check of each sentence against its citation found: a quiet line when every
+    sentence holds, else each unsupported sentence with the reason (and what strict mode
+    removed)."""
+    checked = answer.get("sentences") or []
+    dropped = answer.get("dropped") or []
+    if not checked and not dropped:
+        return ""
+    bad = [s for s in checked if not s.get("supported")]
+    ok = len(checked) - len(bad)
+    if not bad and not dropped:
+        return (
+            '<div class="accord-verify accord-verify-ok">✓ Every sentence checked against the '
+            "passage it cites.</div>"
+        )
+    items = "".join(
+        f"<li><q>{esc(s.get('text', ''))}</q> — {esc(s.get('reason', ''))}</li>" for s in bad
+    )
+    removed = "".join(
+        f"<li><q>{esc(s.get('text', ''))}</q> — {esc(s.get('reason', ''))}</li>" for s in dropped
+    )
+    parts = []
+    if bad:
+        parts.append(
+            f"<strong>{len(bad)} of {len(checked)} sentences not verified</strong> "
+            f"(marked in the answer; {ok} verified):<ul>{items}</ul>"
+        )
+    if removed:
+        parts.append(
+            f"<strong>Strict mode removed {len(dropped)} sentence"
+            f"{'s' if len(dropped) != 1 else ''}</strong> its citations did not support:"
+            f"<ul>{removed}</ul>"
+        )
+    return f'<div class="accord-verify accord-verify-warn" role="note">{"".join(parts)}</div>'
+
+
+def _foot(answer: Mapping[str, Any]) -> str:
+    """Who wrote the answer, how it checked out, how the question was searched, how long."""
+    bits = []
+    mode = str(answer.get("mode") or "")
+    model = str(answer.get("model") or "")
+    if mode:
+        bits.append(
+            f'<span class="accord-mode">{esc(mode)}{" · " + esc(model) if model else ""}</span>'
+        )
+    checked = answer.get("sentences") or []
+    if checked:
+        ok = sum(1 for s in checked if s.get("supported"))
+        bits.append(f"{ok}/{len(checked)} sentences verified")
+    seconds = (answer.get("timings") or {}).get("total")
+    if seconds is not None:
+        bits.append(f"{float(seconds):.1f} s")
+    foot = f'<div class="accord-foot">{" · ".join(bits)}</div>' if bits else ""
+    if answer.get("standalone"):
+        foot += (
+            f'<div class="accord-standalone">Searched as: <q>{esc(answer["standalone"])}</q></div>'
+        )
+    return foot
 
 
 def question_html(text: str) -> str:
@@ -198,15 +282,10 @@ def answer_html(answer: Mapping[str, Any], uid: str, chip: str = "") -> str:
         if cards
         else ""
     )
-    seconds = (answer.get("timings") or {}).get("total")
-    foot = ""
-    if seconds is not None:
-        foot = (
-            f'<div class="accord-foot">{esc(answer.get("mode", ""))} · {float(seconds):.1f} s</div>'
-        )
+    text = answer_text_html(answer.get("text", ""), uid, tips, _flags(answer))
     return (
         f'<div class="accord-answer" id="{uid}">{chip}'
-        f"{answer_text_html(answer.get('text', ''), uid, tips)}{sources}{foot}</div>"
+        f"{text}{verification_html(answer)}{sources}{_foot(answer)}</div>"
     )
 
 
