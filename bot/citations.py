@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.evidence import Sentence, VectorCache
 from bot.records import Citation, Passage
+from bot.sections import label_for
 from bot.text import sentence_spans
 
 MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -112,6 +113,7 @@ def build_citations(
                 passage=chunk.text,
                 passage_start=chunk.start,
                 spans=[(q.start, q.end) for q in quoted],
+                section=label_for(chunk, quoted[0].start if quoted else chunk.start),
             )
         )
     return citations, support

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from bot.abstention import missing_terms, unknown_names, unknown_words
 from bot.answerers import NO_ANSWER, get_answerer
+from bot.asof import prefer_recent
 from bot.citations import Renumberer, build_citations
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
@@ -24,6 +26,7 @@ from bot.evidence import (
     sentence_features,
 )
 from bot.offline import prepare
+from bot.policy import enrich
 from bot.ranking import analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
@@ -176,7 +179,13 @@ class Bot:
             queries, k=k, filters=Filters.of(filters), mode=mode, snapshot=self.snapshot()
         )
 
-    def ask(self, question: str, history=None, filters=None, **options: Any) -> Answer:
+    def ask(
+        self, question: str, history=None, filters=None, *, as_of: str | None = None, **options
+    ) -> Answer:
+        """The whole answer; ``as_of="2025-01-01"`` answers from documents dated up to then."""
+        if as_of:
+            filters = replace(Filters.of(filters), as_of=str(as_of))
+            Filters.of(asdict(filters))  # the same check as a filters dict gets
         answer = None
         for event in self.stream(question, history, filters, **options):
             if isinstance(event, Answer):
@@ -206,6 +215,7 @@ class Bot:
             )
         found = self.evidence(question, history, filters, k=k, mode=mode, snapshot=snapshot)
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
+        prefer_recent(sentences, passages, question)  # "current status": newer documents first
         retrieved = time.perf_counter()
         closeness = found.closeness()
         timings = {"retrieve": retrieved - started}
@@ -236,6 +246,7 @@ class Bot:
         citations, support = build_citations(
             text, renumber.numbers, passages, sentences, self.vectors
         )
+        text, extras = enrich(question, text, citations, found, filters, self.vectors)
         timings["answer"] = time.perf_counter() - retrieved
         timings["total"] = time.perf_counter() - started
         yield Answer(
@@ -249,6 +260,7 @@ class Bot:
             support,
             closeness,
             snapshot.generation,
+            **extras,
         )
 
     def evidence(
