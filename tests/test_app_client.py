@@ -12,7 +12,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 # Every event on the page has an explicit api_name; only these three are public.
-PUBLIC = {"/ask", "/status", "/documents"}
+PUBLIC = {"/ask", "/status", "/documents", "/export"}
 ALL_NAMES = {
     "ask",
     "status",
@@ -28,6 +28,8 @@ ALL_NAMES = {
     "like",
     "comment",
     "upload",
+    "export",
+    "export_files",
 }
 
 
