@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.evidence import Sentence, VectorCache
 from bot.records import Citation, Passage
+from bot.sections import label_for
 from bot.verification import MARKER, SentenceCheck, verify
 
 _PARTIAL = re.compile(r"\s?\[[\d,\s]*$")
@@ -93,6 +94,7 @@ def build_citations(
                 passage=chunk.text,
                 passage_start=chunk.start,
                 spans=[(q.start, q.end) for q in quoted],
+                section=label_for(chunk, quoted[0].start if quoted else chunk.start),
             )
         )
     return citations, checks

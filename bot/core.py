@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from bot.abstention import missing_terms, unknown_names, unknown_words
 from bot.answerers import NO_ANSWER, ChatModelAnswerer, get_answerer
+from bot.asof import prefer_recent
 from bot.citations import Renumberer, build_citations, renumbered
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
@@ -24,6 +26,7 @@ from bot.evidence import (
     sentence_features,
 )
 from bot.offline import prepare
+from bot.policy import enrich
 from bot.ranking import analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
@@ -189,7 +192,13 @@ class Bot:
             queries, k=k, filters=Filters.of(filters), mode=mode, snapshot=self.snapshot()
         )
 
-    def ask(self, question: str, history=None, filters=None, **options: Any) -> Answer:
+    def ask(
+        self, question: str, history=None, filters=None, *, as_of: str | None = None, **options
+    ) -> Answer:
+        """The whole answer; ``as_of="2025-01-01"`` answers from documents dated up to then."""
+        if as_of:
+            filters = replace(Filters.of(filters), as_of=str(as_of))
+            Filters.of(asdict(filters))  # the same check as a filters dict gets
         answer = None
         for event in self.stream(question, history, filters, **options):
             if isinstance(event, Answer):
@@ -233,6 +242,7 @@ class Bot:
             question, history, filters, k=k, mode=mode, snapshot=snapshot, standalone=standalone
         )
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
+        prefer_recent(sentences, passages, question)  # "current status": newer documents first
         retrieved = time.perf_counter()
         closeness = found.closeness()
         timings = {"retrieve": retrieved - started}
@@ -297,6 +307,10 @@ class Bot:
             )
         for check in checks:
             check.attributed = check.text in attributed
+        before = text
+        text, extras = enrich(question, text, citations, found, filters, self.vectors)
+        if text != before:  # an "As of" opening: the checked sentences move along
+            _shift(checks, before, text)
         if strict:
             yield text
         timings["answer"] = time.perf_counter() - retrieved
@@ -316,6 +330,7 @@ class Bot:
             model=answerer.model_name,
             standalone=standalone,
             dropped=dropped,
+            **extras,
         )
 
     def _condense(self, question: str, history: list[dict], answerer) -> str:
@@ -402,6 +417,20 @@ class Bot:
                 f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
             )
         return question
+
+
+def _shift(checks, before: str, after: str) -> None:
+    """Move the checked sentences' offsets from ``before`` to ``after``, the same answer with
+    an opening added ("As of 2025-02-26, the …") and perhaps a closing note: the first
+    sentence takes in the opening, the rest move by its length."""
+    at = after.find(before[1:])
+    if at < 1:
+        return
+    moved = at - 1
+    for check in checks:
+        check.end += moved
+        if check.start:
+            check.start += moved
 
 
 def _mentions(snapshot: Snapshot, phrase: str) -> bool:

@@ -88,6 +88,7 @@ class Citation:
     passage: str = ""  # the whole chunk, so a reader sees the quote in context
     passage_start: int = 0  # document offset of passage[0]
     spans: list[tuple[int, int]] = field(default_factory=list)  # document offsets of each quote
+    section: str = ""  # the part quoted: "Article 53(1)(a)", "operative paragraph 6" (bot.sections)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -120,6 +121,10 @@ class Answer:
             return 1.0
         return sum(s.supported for s in self.sentences) / len(self.sentences)
 
+    current_to: str = ""  # "As of" date, for questions about the present or asked as of a day
+    timeline: list = field(default_factory=list)  # bot.timeline.TimelineEvent, date order
+    comparison: Any = None  # bot.comparison.Comparison, for "compare X and Y" questions
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
@@ -137,7 +142,16 @@ class Answer:
             "dropped": [s.to_dict() for s in self.dropped],
             "model": self.model,
             "standalone": self.standalone,
+            "current_to": self.current_to,
+            "timeline": [asdict(e) for e in self.timeline],
+            "comparison": asdict(self.comparison) if self.comparison else None,
         }
+
+    def to_markdown(self) -> str:
+        """The answer with its sources as footnotes, ready to paste into a briefing."""
+        from bot.export import answer_markdown
+
+        return answer_markdown(self.to_dict())
 
 
 @dataclass

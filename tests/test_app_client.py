@@ -12,7 +12,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 # Every event on the page has an explicit api_name; only these three are public.
-PUBLIC = {"/ask", "/modes", "/status", "/documents"}
+PUBLIC = {"/ask", "/modes", "/status", "/documents", "/export"}
 ALL_NAMES = {
     "ask",
     "modes",
@@ -29,6 +29,8 @@ ALL_NAMES = {
     "like",
     "comment",
     "upload",
+    "export",
+    "export_files",
 }
 
 

@@ -43,23 +43,23 @@ class Events:
             gr.Dropdown(choices=choices, value=[d for d in docs_now or [] if d in known]),
         )
 
-    def active_filters(self, issuers, date_from, date_to, doc_ids):
+    def active_filters(self, issuers, date_from, date_to, doc_ids, as_of=None):
         try:
-            filters = make_filters(issuers, date_from, date_to, doc_ids)
+            filters = make_filters(issuers, date_from, date_to, doc_ids, as_of)
         except AccordError as exc:
             return gr.HTML(active_filters_html(error=str(exc)), visible=True)
         titles = self.page.titles() if filters.get("doc_ids") else {}
         summary = active_filters_html(filters_summary(filters, titles))
         return gr.HTML(summary, visible=bool(summary))
 
-    def respond(self, question, log_, mode, issuers, date_from, date_to, doc_ids):
+    def respond(self, question, log_, mode, issuers, date_from, date_to, doc_ids, as_of=None):
         log_ = list(log_ or [])
         if not str(question or "").strip():
             gr.Warning("Type a question first.")
             yield self.page.messages(log_), log_, question
             return
         try:
-            filters = make_filters(issuers, date_from, date_to, doc_ids)
+            filters = make_filters(issuers, date_from, date_to, doc_ids, as_of)
         except AccordError as exc:
             log_ = self.page.failed_turn(log_, question, str(exc))
             yield self.page.messages(log_), log_, question
@@ -111,7 +111,19 @@ class Events:
         return upload_results_html(rows), *self.refresh(issuers_now, docs_now), None
 
     def clear_filters(self):
-        return [], None, None, []
+        return [], None, None, [], None
+
+    def export_files(self, log_):
+        """The download buttons' files: the conversation so far as Markdown and as JSON."""
+        return self.page.export(log_, "md"), self.page.export(log_, "json")
+
+    def export(self, answers: list | None = None, kind: str = "markdown") -> str:
+        """Answers (as /ask returns them) as one Markdown document with footnoted sources, or
+        as JSON when kind is "json"."""
+        from bot.export import conversation_json, conversation_markdown
+
+        answers = [a for a in answers or [] if isinstance(a, dict)]
+        return conversation_json(answers) if kind == "json" else conversation_markdown(answers)
 
     def ask(
         self,
@@ -158,7 +170,7 @@ def _wire_chat(app, w: Widgets, ev: Events) -> None:
         w.chat,
         api_name="chat",
         **asking,
-    )
+    ).then(ev.export_files, w.log, [w.export_md, w.export_json], api_name="export_files", **QUIET)
     w.chatbot.example_select(
         ev.use_example, None, w.question, api_name="use_example", **QUIET
     ).then(
@@ -210,6 +222,7 @@ def _wire_api(ev: Events) -> None:
     gr.api(ev.modes, api_name="modes")
     gr.api(ev.status, api_name="status")
     gr.api(ev.documents, api_name="documents")
+    gr.api(ev.export, api_name="export")
 
 
 def build_app(bot, examples: Sequence[str] | None = None):

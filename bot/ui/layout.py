@@ -58,14 +58,17 @@ class Widgets:
     date_from: Any
     date_to: Any
     docs: Any
+    as_of: Any
     clear: Any
     files: Any
     upload_result: Any
     mode: Any
+    export_md: Any
+    export_json: Any
 
     @property
     def filters(self) -> list:
-        return [self.issuers, self.date_from, self.date_to, self.docs]
+        return [self.issuers, self.date_from, self.date_to, self.docs, self.as_of]
 
     @property
     def chat(self) -> list:
@@ -118,6 +121,12 @@ def _chat_column(examples: Sequence[str]) -> dict[str, Any]:
         w["ask"] = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="accord-ask")
     with gr.Row():
         w["new"] = gr.Button("New chat", size="sm", variant="secondary", elem_id="accord-new-chat")
+        w["export_md"] = gr.DownloadButton(
+            "Export (Markdown)", size="sm", variant="secondary", elem_id="accord-export-md"
+        )
+        w["export_json"] = gr.DownloadButton(
+            "Export (JSON)", size="sm", variant="secondary", elem_id="accord-export-json"
+        )
     with gr.Group(visible=False, elem_id="accord-feedback") as w["feedback_box"]:
         w["feedback_note"] = gr.Markdown(elem_id="accord-feedback-note")
         w["comment"] = gr.Textbox(
@@ -154,6 +163,13 @@ def _side_column(modes: Sequence[str], default: str) -> dict[str, Any]:
             )
         w["docs"] = gr.Dropdown(
             label="Documents", multiselect=True, choices=[], elem_id="accord-docs"
+        )
+        w["as_of"] = gr.DateTime(
+            label="As of",
+            include_time=False,
+            type="string",
+            elem_id="accord-as-of",
+            info="Answer only from documents dated on or before this day",
         )
         w["clear"] = gr.Button("Clear filters", size="sm", elem_id="accord-clear-filters")
     with gr.Accordion("Add documents", open=False, elem_id="accord-add"):

@@ -54,7 +54,9 @@ def picked_day(value: Any) -> str:
     return text[:10] if re.match(r"\d{4}-\d\d-\d\d(?:\D|$)", text) else text
 
 
-def make_filters(issuers=None, date_from=None, date_to=None, doc_ids=None) -> dict[str, Any]:
+def make_filters(
+    issuers=None, date_from=None, date_to=None, doc_ids=None, as_of=None
+) -> dict[str, Any]:
     """The filter widgets' values as a filters dict holding only what is set, checked by
     ``Filters.of`` (a bad date raises an AccordError naming it)."""
     filters = Filters.of(
@@ -63,6 +65,7 @@ def make_filters(issuers=None, date_from=None, date_to=None, doc_ids=None) -> di
             "date_from": picked_day(date_from),
             "date_to": picked_day(date_to),
             "doc_ids": [str(d) for d in doc_ids or []],
+            "as_of": picked_day(as_of),
         }
     )
     return {k: v for k, v in asdict(filters).items() if v}
@@ -273,6 +276,28 @@ class ChatPage:
     ) -> list[UploadResult]:
         """Copy each file into <data_dir>/uploads, ingest it, and say what happened to it."""
         return ingest_uploads(self.bot, self.uploads_dir, paths, progress)
+
+    # ---- export
+    @staticmethod
+    def answers(log_: Sequence[dict]) -> list[dict[str, Any]]:
+        """The conversation's answers (``Answer.to_dict()`` plus filters), oldest first."""
+        return [e["answer"] for e in log_ or [] if e.get("answer")]
+
+    def export(self, log_: Sequence[dict], kind: str = "md") -> Path | None:
+        """The conversation written to <data_dir>/exports as Markdown ("md") or JSON; None
+        while there is no answer to export."""
+        from bot.export import conversation_json, conversation_markdown
+
+        answers = self.answers(log_)
+        if not answers:
+            return None
+        folder = self.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        body = conversation_json(answers) if kind == "json" else conversation_markdown(answers)
+        path = folder / f"accord-conversation-{stamp}-{uuid.uuid4().hex[:6]}.{kind}"
+        path.write_text(body, encoding="utf-8")
+        return path
 
     # ---- API
     def ask_api(

@@ -112,6 +112,8 @@ def _card(
         bits.append(f'<span class="accord-issuer">{esc(item["issuer"])}</span>')
     if item.get("date"):
         bits.append(f'<span class="accord-date">{esc(item["date"])}</span>')
+    if item.get("section"):
+        bits.append(f'<span class="accord-section">{esc(item["section"])}</span>')
     refs = item if refs_from is None else refs_from
     links = source_links(str(item.get("source") or ""), refs)
     if links:
@@ -285,7 +287,54 @@ def answer_html(answer: Mapping[str, Any], uid: str, chip: str = "") -> str:
     text = answer_text_html(answer.get("text", ""), uid, tips, _flags(answer))
     return (
         f'<div class="accord-answer" id="{uid}">{chip}'
-        f"{text}{verification_html(answer)}{sources}{_foot(answer)}</div>"
+        f"{text}{verification_html(answer)}{policy_html(answer, uid)}{sources}{_foot(answer)}</div>"
+    )
+
+
+def _cite(number: Any, uid: str) -> str:
+    n = int(number)
+    return f'<a class="accord-cite" href="#{uid}-{n}" data-n="{n}">[{n}]</a>'
+
+
+def timeline_html(events: Sequence[Mapping[str, Any]], uid: str) -> str:
+    """The dated events of a timeline answer, in date order, each linked to its source card."""
+    if not events:
+        return ""
+    items = "".join(
+        f'<li><span class="accord-when">{esc(e["date"])}</span> {esc(e["text"])} '
+        f"{_cite(e['citation'], uid)}</li>"
+        for e in events
+    )
+    return (
+        '<div class="accord-timeline"><div class="accord-sources-title">Timeline</div>'
+        f"<ol>{items}</ol></div>"
+    )
+
+
+def comparison_html(table: Mapping[str, Any] | None, uid: str) -> str:
+    """A comparison answer's table: one column per instrument, one row per aspect."""
+    if not table:
+        return ""
+    head = "".join(f"<th>{esc(name)}</th>" for name in table["instruments"])
+    rows = []
+    for aspect, cells in zip(table["aspects"], table["rows"], strict=True):
+        tds = "".join(
+            f"<td>{esc(c['text'])} {_cite(c['citation'], uid)}</td>"
+            if c.get("citation")
+            else f'<td class="accord-not-stated">{esc(c["text"])}</td>'
+            for c in cells
+        )
+        rows.append(f"<tr><th>{esc(aspect)}</th>{tds}</tr>")
+    return (
+        '<div class="accord-comparison"><table><thead><tr><th></th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def policy_html(answer: Mapping[str, Any], uid: str) -> str:
+    """What a policy reader gets beyond the text: a timeline or a comparison table."""
+    return timeline_html(answer.get("timeline") or [], uid) + comparison_html(
+        answer.get("comparison"), uid
     )
 
 
@@ -310,6 +359,8 @@ def filters_summary(filters: Mapping[str, Any], titles: Mapping[str, str] | None
         bits.append(f"from {filters['date_from']}")
     if filters.get("date_to"):
         bits.append(f"to {filters['date_to']}")
+    if filters.get("as_of"):
+        bits.append(f"as of {filters['as_of']}")
     if filters.get("doc_ids"):
         names = [titles.get(d, d) for d in filters["doc_ids"]]
         label = "document" if len(names) == 1 else "documents"
