@@ -12,6 +12,7 @@ every sentence it writes is checked (bot/verification.py).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -83,8 +84,13 @@ def _load(path: str, context: int, threads: int):
             "answer mode 'local' needs llama-cpp-python (installed by `make install`)"
         ) from None
     try:
+        # llama.cpp's default is half the cores; a model answering a person should use them all.
         model = Llama(
-            model_path=path, n_ctx=context, n_threads=threads or None, verbose=False, seed=0
+            model_path=path,
+            n_ctx=context,
+            n_threads=threads or os.cpu_count() or 1,
+            verbose=False,
+            seed=0,
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(f"could not load the local model {path}: {exc}") from None
@@ -102,7 +108,7 @@ class LlamaCppChat(BaseChatModel):
     model_path: str
     context: int = 8192
     threads: int = 0
-    max_tokens: int = 512
+    max_tokens: int = 300
     timeout: float = 120.0
 
     @property

@@ -68,7 +68,7 @@ class Settings:
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
-    llm_max_tokens: int = 512  # tokens a model may write per answer, in every mode
+    llm_max_tokens: int = 300  # tokens a model may write per answer (5 sentences fit), any mode
     llm_timeout: float = 120.0  # seconds a model may take to answer before Accord gives up
     llm_passages: int = 4  # passages a model reads (the best ones); small models lose the thread
     llm_source_words: int = 100  # of each, its best-ranked sentences up to about this many words
