@@ -55,8 +55,12 @@ def _local(settings: Settings) -> ModeOption | None:
 
 
 def _openai(settings: Settings) -> ModeOption | None:
+    if settings.answer_mode == "openai" and not settings.llm_base_url and settings.llm_model:
+        # OpenAI's own API: configured on purpose, offered as configured (a probe would
+        # cost a request, and an unreachable network shows as an error on the first answer)
+        return ModeOption("openai", f"openai · {settings.llm_model}", settings)
     if not settings.llm_base_url or settings.answer_mode == "ollama":
-        return None  # the OpenAI cloud is never probed: it is not reachable offline
+        return None
     if not settings.llm_model:
         raise AccordError("openai: ACCORD_LLM_BASE_URL is set but ACCORD_LLM_MODEL is not")
     _get_json(settings.llm_base_url.rstrip("/") + "/models", "openai")

@@ -6,6 +6,7 @@ package loads it on first use of :func:`build_app` or :func:`launch`.
 """
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,10 @@ def launch(
 ):
     """Build and serve the page; returns the Blocks (with ``.local_url``) when not blocking."""
     app = build_app(bot, examples)
+    if not quiet:  # say why a configured answer mode is not on offer, before serving
+        for reason in app.accord_page.unavailable:
+            print(f"answer modes: {reason}", file=sys.stderr)
+        print(f"answer modes: {', '.join(app.accord_page.mode_labels())}", file=sys.stderr)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,

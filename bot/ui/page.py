@@ -106,11 +106,20 @@ class ChatPage:
         work now, found once here."""
         self.bot = bot
         self.examples = tuple(examples or EXAMPLES)
+        self.unavailable: list[str] = []  # why configured modes are not offered
         if modes is None:
             from bot.modes import available_modes
 
-            modes, _ = available_modes(bot.settings)
+            modes, self.unavailable = available_modes(bot.settings)
         self.modes = list(modes)
+        wanted = bot.settings.answer_mode
+        if not any(m.mode == wanted for m in self.modes):
+            self.unavailable.insert(
+                0,
+                f"ACCORD_ANSWER_MODE={wanted} does not work here, so the page starts in "
+                f"{self.modes[0].mode} mode",
+            )
+            log.warning("%s", self.unavailable[0])
 
     # ---- answer modes
     def mode_labels(self) -> list[str]:
@@ -307,5 +316,6 @@ class ChatPage:
         filters = _json_arg(filters, "filters", dict) or None
         if mode is not None and not isinstance(mode, str):
             raise AccordError("mode must be the name of an answer mode, e.g. 'extractive'")
-        answer = self.bot.ask(question, history, filters, answerer=self.answerer(mode))
+        answerer = self.answerer(mode)
+        answer = self.bot.ask(question, history, filters, answerer=answerer)
         return answer_data(answer, asdict(Filters.of(filters)) if filters else {})

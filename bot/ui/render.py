@@ -187,10 +187,17 @@ def verification_html(answer: Mapping[str, Any]) -> str:
         return ""
     bad = [s for s in checked if not s.get("supported")]
     ok = len(checked) - len(bad)
+    found = sum(1 for s in checked if s.get("attributed"))
+    note = (
+        f" The model cited no source for {found} of them; Accord found the passage that "
+        "states each one."
+        if found
+        else ""
+    )
     if not bad and not dropped:
         return (
             '<div class="accord-verify accord-verify-ok">✓ Every sentence checked against the '
-            "passage it cites.</div>"
+            f"passage it cites.{esc(note)}</div>"
         )
     items = "".join(
         f"<li><q>{esc(s.get('text', ''))}</q> — {esc(s.get('reason', ''))}</li>" for s in bad
@@ -202,7 +209,7 @@ def verification_html(answer: Mapping[str, Any]) -> str:
     if bad:
         parts.append(
             f"<strong>{len(bad)} of {len(checked)} sentences not verified</strong> "
-            f"(marked in the answer; {ok} verified):<ul>{items}</ul>"
+            f"(marked in the answer; {ok} verified).{esc(note)}<ul>{items}</ul>"
         )
     if removed:
         parts.append(
