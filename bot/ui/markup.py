@@ -29,6 +29,7 @@ OPEN, CLOSE = "\ue000", "\ue001"  # a quoted span's edges while its passage is r
 FLAG_OPEN, FLAG_CLOSE = "\ue002", "\ue003"  # an unchecked answer sentence's edges
 MARK_OPEN, MARK_CLOSE = '<mark class="accord-quote">', "</mark>"
 _PIECES = re.compile(f"(<[^>]*>|{OPEN}|{CLOSE})")
+_BLOCK_TAG = re.compile(r"</?(?:p|ul|ol|li|h[1-6]|blockquote|table|tr|td|th)\b")
 _FLAG_PIECES = re.compile(f"(<[^>]*>|{FLAG_OPEN}|{FLAG_CLOSE})")
 _HEADING = re.compile(rf"([\s{OPEN}{CLOSE}]*)#{{1,6}}[ \t]+(.*)")
 _CITE = re.compile(r"\[(\d{1,3})\]")
@@ -139,8 +140,8 @@ def flagged_markdown_html(
         elif piece == FLAG_CLOSE:
             out.append("</span>" if tag else "")
             tag = ""
-        elif tag and piece.startswith("<"):
-            out += ["</span>", piece, tag]  # each span stays inside one element
+        elif tag and _BLOCK_TAG.match(piece):
+            out += ["</span>", piece, tag]  # a span never crosses a paragraph or list item
         else:
             out.append(piece)
     return re.sub(r'<span class="accord-unsupported" title="[^"]*"></span>', "", "".join(out))
