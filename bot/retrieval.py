@@ -26,6 +26,9 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     doc_ids: list[str] = field(default_factory=list)
+    # Only documents dated on or before this day ("date", else "updated"): the corpus as it
+    # stood then, so an answer cannot lean on what was written later.
+    as_of: str = ""
 
     @classmethod
     def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
@@ -35,17 +38,18 @@ class Filters:
             return value
         if not isinstance(value, dict):
             raise AccordError(f"filters must be a dict or Filters, got {type(value).__name__}")
-        unknown = set(value) - {"issuers", "issuer", "date_from", "date_to", "doc_ids"}
+        unknown = set(value) - {"issuers", "issuer", "date_from", "date_to", "doc_ids", "as_of"}
         if unknown:
             raise AccordError(
                 f"unknown filter(s) {', '.join(sorted(unknown))}; "
-                "use issuers, date_from, date_to, doc_ids"
+                "use issuers, date_from, date_to, doc_ids, as_of"
             )
         filters = cls(
             issuers=_names(value.get("issuers", value.get("issuer")), "issuers"),
             date_from=_day(value.get("date_from"), "date_from"),
             date_to=_day(value.get("date_to"), "date_to"),
             doc_ids=_names(value.get("doc_ids"), "doc_ids"),
+            as_of=_day(value.get("as_of"), "as_of"),
         )
         low, high = filters._bounds()
         if low and high and low > high:
@@ -56,7 +60,7 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.issuers or self.date_from or self.date_to or self.doc_ids)
+        return bool(self.issuers or self.date_from or self.date_to or self.doc_ids or self.as_of)
 
     def _bounds(self) -> tuple[int, int]:
         low = date_number(self.date_from) if self.date_from else 0
@@ -64,6 +68,10 @@ class Filters:
         if high and self.date_to and len(self.date_to) < 10:
             high = int(str(high)[: len(self.date_to.replace("-", ""))].ljust(8, "9"))
         return low, high
+
+    def _as_of(self) -> int:
+        """The last day ``as_of`` covers: "2025" means to the end of 2025."""
+        return _last_day(self.as_of) if self.as_of else 0
 
     def where(self) -> dict | None:
         """The same filter as a Chroma ``where`` clause."""
@@ -77,6 +85,8 @@ class Filters:
             clauses.append({"date_int": {"$gte": low}})
         if high:
             clauses.append({"date_int": {"$lte": high}})
+        if self.as_of:  # undated hits pass here; ``accepts`` then judges them by "updated"
+            clauses.append({"date_int": {"$lte": self._as_of()}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -90,7 +100,18 @@ class Filters:
         when = date_number(chunk.metadata.get("date"))
         if low and when < low:
             return False
-        return not (high and (when == 0 or when > high))
+        if high and (when == 0 or when > high):
+            return False
+        if self.as_of:
+            dated = when or date_number(chunk.metadata.get("updated"))
+            return 0 < dated <= self._as_of()
+        return True
+
+
+def _last_day(value: str) -> int:
+    """'2025' -> 20251231, '2025-06' -> 20250631 (a bound, not a calendar day)."""
+    digits = re.sub(r"\D", "", value)[:8]
+    return int(digits.ljust(8, "9")[:4] + digits[4:8].ljust(4, "9")) if len(digits) >= 4 else 0
 
 
 def _names(value: Any, name: str) -> list[str]:
@@ -218,6 +239,8 @@ class HybridRetriever:
             for vector in vectors:
                 hits = self.index.store.search(vector.tolist(), n, filters.where())
                 hits = [(cid, s) for cid, s in hits if cid in chunks]
+                if filters.as_of:  # Chroma knows "date" only; "updated" is judged here
+                    hits = [(cid, s) for cid, s in hits if filters.accepts(chunks[cid])]
                 rankings.append([cid for cid, _ in hits])
                 for cid, sim in hits:
                     dense[cid] = max(sim, dense.get(cid, -1.0))

@@ -27,6 +27,21 @@ Loader = Callable[[bytes, str], tuple[str, dict[str, Any]]]
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
+# Where an article's subject stands: an instrument (proposed → adopted/signed → in-force →
+# superseded), an event or a body's finished work (concluded), a running body or process
+# (ongoing), or an idea or debate (analysis). The README lists them.
+STATUSES = (
+    "proposed",
+    "adopted",
+    "signed",
+    "in-force",
+    "superseded",
+    "concluded",
+    "ongoing",
+    "analysis",
+)
+_ISO_DAY = re.compile(r"\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+
 
 def _decode(raw: bytes, name: str) -> str:
     if b"\x00" in raw[:8192]:
@@ -335,6 +350,7 @@ def parse(source: str, raw: bytes, kind: str) -> Document:
         stem = re.sub(r"^https?://", "", source)
     else:
         stem = Path(source).stem
+    check_lifecycle(meta, name)
     title = str(meta.pop("title", "") or "").strip() or stem
     meta.setdefault("file_type", kind.lstrip("."))
     return Document(
@@ -345,6 +361,28 @@ def parse(source: str, raw: bytes, kind: str) -> Document:
         content_hash=content_hash(raw),
         metadata=meta,
     )
+
+
+def check_lifecycle(meta: dict[str, Any], name: str) -> None:
+    """``status`` and ``updated`` are optional, but a wrong one would silently mislead "as of"
+    answers, so it stops the file with the values that would be accepted."""
+    status = meta.get("status")
+    if status is not None and str(status).strip().lower() not in STATUSES:
+        raise SourceError(
+            f"{name}: status {status!r} is not one of {', '.join(STATUSES)}; "
+            "fix or remove it in the front matter"
+        )
+    if status is not None:
+        meta["status"] = str(status).strip().lower()
+    updated = meta.get("updated")
+    if updated is not None:
+        text = str(updated).strip()
+        if not _ISO_DAY.fullmatch(text):
+            raise SourceError(
+                f"{name}: updated {updated!r} is not an ISO date; write YYYY-MM-DD "
+                "(or YYYY-MM, YYYY when the article gives no day)"
+            )
+        meta["updated"] = text
 
 
 def _plain(value: Any) -> Any:

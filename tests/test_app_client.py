@@ -12,9 +12,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 # Every event on the page has an explicit api_name; only these three are public.
-PUBLIC = {"/ask", "/status", "/documents"}
+PUBLIC = {"/ask", "/modes", "/status", "/documents", "/export"}
 ALL_NAMES = {
     "ask",
+    "modes",
     "status",
     "documents",
     "refresh",
@@ -28,6 +29,8 @@ ALL_NAMES = {
     "like",
     "comment",
     "upload",
+    "export",
+    "export_files",
 }
 
 
@@ -148,6 +151,24 @@ def test_status_and_documents(client):
         "hiroshima-process",
     }
     assert all(d["title"] and d["chunks"] >= 1 for d in docs)
+
+
+def test_modes_and_a_generated_answer_through_ask(client):
+    modes = client.predict(api_name="/modes")
+    assert [m["mode"] for m in modes][:2] == ["extractive", "local"]
+    result = client.predict(
+        "Who hosted the first AI Safety Summit?", [], {}, "local", api_name="/ask"
+    )
+    assert result["mode"] == "local" and result["model"].endswith(".gguf")
+    # Every sentence comes back checked, its citations as numbers of structured citations.
+    numbers = {c["number"] for c in result["citations"]}
+    assert result["sentences"]
+    for s in result["sentences"]:
+        assert {"text", "citations", "support", "supported", "reason"} <= set(s)
+        if s["supported"]:
+            assert set(s["citations"]) <= numbers
+    with pytest.raises(Exception, match="not available here"):
+        client.predict("Who hosted it?", [], {}, "gpt-9", api_name="/ask")
 
 
 def test_every_event_has_an_explicit_api_name(served, client):

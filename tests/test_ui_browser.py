@@ -147,6 +147,10 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             )
             quote = card1.locator("mark.accord-quote").first.inner_text()
             assert "Bletchley Park" in quote and quote.rstrip(".") in text
+            # Each answer says what wrote it and that its sentences were checked.
+            expect(first.locator(".accord-foot")).to_contain_text("extractive")
+            expect(first.locator(".accord-foot")).to_contain_text("sentences verified")
+            expect(first.locator(".accord-verify-ok")).to_be_visible()
 
             # Hovering a marker brings its card into view and flashes it.
             page.mouse.move(0, 0)
@@ -296,7 +300,24 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
                 "EU AI Act"
             )
 
-            # 10. Phone width: one column, nothing wider than the screen.
+            # 10. The answer mode selector: the local model writes, and says so; a sentence
+            # its citation does not support is marked, with the reason on hover.
+            page.locator("#accord-mode input").click()
+            page.get_by_role("option", name=re.compile(r"^local · ")).click()
+            page.keyboard.press("Escape")
+            generated = ask(page, "Who hosted the first AI Safety Summit?")
+            expect(generated.locator(".accord-foot")).to_contain_text("local · SmolLM2")
+            flagged = generated.locator(".accord-unsupported")
+            for i in range(flagged.count()):
+                assert flagged.nth(i).get_attribute("title").startswith("Not verified: ")
+            if flagged.count():
+                expect(generated.locator(".accord-verify-warn")).to_contain_text("not verified")
+            if generated.locator("a.accord-cite").count():
+                check_markers_match_cards(generated)
+            else:  # the tiny model cited nothing: then no sentence may pass as checked
+                assert flagged.count() >= 1
+
+            # 11. Phone width: one column, nothing wider than the screen.
             page.set_viewport_size({"width": 390, "height": 844})
             page.wait_for_timeout(300)
             widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
