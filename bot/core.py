@@ -408,9 +408,28 @@ class Bot:
 
     @staticmethod
     def _check(question: str) -> str:
+        import unicodedata
+
         if not isinstance(question, str) or not question.strip():
             raise AccordError("the question is empty; type a question about AI governance")
+        if len(question) > MAX_QUESTION_CHARS * 10:  # not worth cleaning to measure it
+            raise AccordError(
+                f"the question is {len(question):,} characters long; keep it under "
+                f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
+            )
+        # Control characters, lone surrogates (they crash the tokenizer) and bidi overrides
+        # (they flip how the question is shown) carry no meaning: they become spaces.
+        question = "".join(
+            " "
+            if unicodedata.category(ch) in ("Cc", "Cs")
+            or "\u202a" <= ch <= "\u202e"
+            or "\u2066" <= ch <= "\u2069"
+            else ch
+            for ch in question
+        )
         question = " ".join(question.split())
+        if not question:
+            raise AccordError("the question is empty; type a question about AI governance")
         if len(question) > MAX_QUESTION_CHARS:
             raise AccordError(
                 f"the question is {len(question):,} characters long; keep it under "

@@ -2,7 +2,8 @@
 
 Work is committed one document at a time (vectors first, then the catalog), so an interrupted
 run leaves an index the next run completes: a document whose catalog entry was not written is
-simply seen as new or changed again.
+simply seen as new or changed again, and vectors the catalog never recorded are deleted
+(:mod:`bot.recovery`, run when the previous ingest did not clear its in-progress mark).
 
 One ingest at a time per index, across processes (:mod:`bot.locking`). Questions read
 snapshots (:mod:`bot.snapshot`): an ingest ends by publishing the next one, and until it does,
@@ -21,11 +22,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from bot import faults
 from bot.catalog import Catalog
 from bot.chunking import get_chunker
 from bot.errors import IndexStaleError, SourceError
 from bot.locking import write_lock
 from bot.records import IngestReport
+from bot.recovery import IN_PROGRESS, reconcile
 from bot.settings import Settings
 from bot.snapshot import Snapshot, SnapshotFiles
 from bot.sources import Discovered, content_hash, discover, is_url, parse, read_bytes
@@ -135,9 +138,13 @@ class Index:
         report = IngestReport()
         found, missing = discover(inputs)
         report.failed.extend(missing)
+        if self.catalog.get_meta(IN_PROGRESS):  # the last ingest died part way
+            reconcile(self.store, self.catalog)
+        self.catalog.set_meta(IN_PROGRESS, str(os.getpid()))
         if rebuild:
             self.store.reset()
             self.catalog.reset()
+            self.catalog.set_meta(IN_PROGRESS, str(os.getpid()))  # reset() cleared it
         self.check_fingerprint()
         known = {d.source: d for d in self.catalog.documents()}
         ids_in_use = {d.doc_id: d.source for d in known.values()}
@@ -161,13 +168,17 @@ class Index:
         )
         self.catalog.set_meta("last_ingest", time.strftime("%Y-%m-%d %H:%M:%S"))
         self._publish()
+        self.catalog.set_meta(IN_PROGRESS, "")
         self.settings.save(self.settings.index_dir / "settings.json")
         report.seconds = time.perf_counter() - started
         return report
 
     def _ingest_one(self, item: Discovered, known, ids_in_use, report: IngestReport) -> None:
         raw, kind = read_bytes(
-            item.source, timeout=self.settings.url_timeout, max_bytes=self.settings.url_max_bytes
+            item.source,
+            timeout=self.settings.url_timeout,
+            max_bytes=self.settings.url_max_bytes,
+            max_file_bytes=self.settings.max_file_bytes,
         )
         previous = known.get(item.source)
         if previous is not None and previous.content_hash == content_hash(raw):
@@ -181,9 +192,12 @@ class Index:
             doc.doc_id = f"{doc.doc_id}-{hashlib.sha1(item.source.encode()).hexdigest()[:6]}"
         chunker = get_chunker(self.settings.chunker)
         chunks = chunker(doc, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        faults.kill_point("vectors.before")
         if previous is not None:
             self.store.delete_document(doc.doc_id)
+        faults.kill_point("vectors.during", lambda: self.store.add(chunks[: len(chunks) // 2]))
         self.store.add(chunks)
+        faults.kill_point("vectors.after")
         self.catalog.put(doc, chunks)
         ids_in_use[doc.doc_id] = item.source
         report.chunks += len(chunks)
@@ -198,6 +212,7 @@ class Index:
                 continue
             if any(source.startswith(folder + os.sep) for folder in folders):
                 self.store.delete_document(record.doc_id)
+                faults.kill_point("prune")
                 self.catalog.remove(record.doc_id)
                 report.removed.append(record.doc_id)
 

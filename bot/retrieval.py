@@ -6,6 +6,7 @@ a filtered question never sees a passage from outside the filter.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,19 +44,18 @@ class Filters:
                 f"unknown filter(s) {', '.join(sorted(unknown))}; "
                 "use issuers, date_from, date_to, doc_ids, as_of"
             )
-        issuers = value.get("issuers", value.get("issuer")) or []
-        doc_ids = value.get("doc_ids") or []
         filters = cls(
-            issuers=[issuers] if isinstance(issuers, str) else list(issuers),
-            date_from=str(value.get("date_from") or ""),
-            date_to=str(value.get("date_to") or ""),
-            doc_ids=[doc_ids] if isinstance(doc_ids, str) else list(doc_ids),
-            as_of=str(value.get("as_of") or ""),
+            issuers=_names(value.get("issuers", value.get("issuer")), "issuers"),
+            date_from=_day(value.get("date_from"), "date_from"),
+            date_to=_day(value.get("date_to"), "date_to"),
+            doc_ids=_names(value.get("doc_ids"), "doc_ids"),
+            as_of=_day(value.get("as_of"), "as_of"),
         )
-        for name in ("date_from", "date_to", "as_of"):
-            raw = getattr(filters, name)
-            if raw and not date_number(raw):
-                raise AccordError(f"{name}={raw!r} is not a date; use YYYY-MM-DD")
+        low, high = filters._bounds()
+        if low and high and low > high:
+            raise AccordError(
+                f"date_from {filters.date_from} is after date_to {filters.date_to}; swap them"
+            )
         return filters
 
     @property
@@ -112,6 +112,37 @@ def _last_day(value: str) -> int:
     """'2025' -> 20251231, '2025-06' -> 20250631 (a bound, not a calendar day)."""
     digits = re.sub(r"\D", "", value)[:8]
     return int(digits.ljust(8, "9")[:4] + digits[4:8].ljust(4, "9")) if len(digits) >= 4 else 0
+
+
+def _names(value: Any, name: str) -> list[str]:
+    """One name or a list of names (issuers, document ids): text only."""
+    if value is None or value == "":
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise AccordError(f"{name} must be a list of names (text), got {value!r:.80}")
+    return [i for i in items if i]
+
+
+_DAY = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _day(value: Any, name: str) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD naming a real day (2024-13-45 is refused)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a bare year
+    match = _DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match:
+        year, month, day = (int(g) if g else 1 for g in match.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            match = None
+    if not match:
+        raise AccordError(f"{name}={value!r:.80} is not a date; use YYYY-MM-DD (or YYYY, YYYY-MM)")
+    return value.strip()
 
 
 _FOLLOWUP = re.compile(

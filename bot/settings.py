@@ -85,6 +85,9 @@ class Settings:
     precision: str = "auto"
     url_timeout: float = 15.0
     url_max_bytes: int = 5_000_000
+    # A local file larger than this is refused before it is read: a 20 MB text file is some
+    # 11,000 chunks and the better part of an hour of embedding on two cores.
+    max_file_bytes: int = 20_000_000
     # Seconds an ingest waits for another one (ingest.py, an upload) to finish with the index
     # before refusing; questions never wait.
     lock_timeout: float = 600.0
@@ -124,8 +127,8 @@ class Settings:
             )
         if self.llm_timeout <= 0:
             raise ConfigError(f"{_names('llm_timeout')} must be more than 0 seconds")
-        if self.url_timeout <= 0 or self.url_max_bytes <= 0:
-            raise ConfigError("url_timeout and url_max_bytes must be positive")
+        if self.url_timeout <= 0 or self.url_max_bytes <= 0 or self.max_file_bytes <= 0:
+            raise ConfigError("url_timeout, url_max_bytes and max_file_bytes must be positive")
         if self.lock_timeout < 0:
             raise ConfigError(
                 f"{_names('lock_timeout')} must be 0 (do not wait) or more seconds, "

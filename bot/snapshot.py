@@ -25,6 +25,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bot import faults
 from bot.keyword import KeywordIndex
 from bot.records import Chunk
 
@@ -84,6 +85,7 @@ class SnapshotFiles:
         tmp.mkdir()
         try:
             snapshot.keyword.save(tmp)
+            faults.kill_point("keyword")
             state = {
                 "generation": snapshot.generation,
                 "chunks": [asdict(c) for c in snapshot.chunks.values()],
@@ -95,6 +97,7 @@ class SnapshotFiles:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        faults.kill_point("pointer")
         self._point_at(snapshot.generation)
 
     def _point_at(self, generation: str) -> None:

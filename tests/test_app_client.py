@@ -47,27 +47,14 @@ def load_app_module():
     return module
 
 
-@pytest.fixture(scope="module")
-def served(indexed_dir, tmp_path_factory):
-    """The page over the fixture corpus (the session's read-only index)."""
-    import os
-
-    from bot import Bot
-    from bot.ui import launch
-
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
-    app = launch(Bot(data_dir=indexed_dir), port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def served(page_server):
+    return page_server
 
 
-@pytest.fixture(scope="module")
-def client(served):
-    from gradio_client import Client
-
-    return Client(served.local_url, verbose=False)
+@pytest.fixture
+def client(api_client):
+    return api_client
 
 
 def test_ask_returns_structured_citations(client):

@@ -280,6 +280,11 @@ def launch(
             print(f"answer modes: {reason}", file=sys.stderr)
         print(f"answer modes: {', '.join(app.accord_page.mode_labels())}", file=sys.stderr)
     app.queue(default_concurrency_limit=4)
+    options = launch_options()
+    if auth is not None:
+        from starlette.middleware import Middleware
+
+        options["app_kwargs"] = {"middleware": [Middleware(LoginRequired)]}
     app.launch(
         server_name=host,
         server_port=port,
@@ -287,6 +292,44 @@ def launch(
         auth_message="Accord: sign in with the user and password from ACCORD_AUTH.",
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
-        **launch_options(),
+        **options,
     )
     return app
+
+
+# What the login form needs before anyone has signed in; nothing in it comes from the index.
+LOGIN_FORM_API = {"app_id", "startup-events", "theme.css", "login_check", "user"}
+
+
+class LoginRequired:
+    """With ACCORD_AUTH set, every ``/gradio_api/…`` route but the login form's own refuses a
+    request without a signed-in session. Gradio checks the login on most routes itself, but
+    not on all (``/cancel``, ``/reset``, ``/token``, ``/runs``, the stream and vibe-editing
+    routes): this closes those, and any route a later Gradio adds, by default."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] in ("http", "websocket") else ""
+        if path.startswith("/gradio_api/"):
+            name = path[len("/gradio_api/") :].strip("/").split("/", 1)[0]
+            if name not in LOGIN_FORM_API and not self._signed_in(scope):
+                from starlette.responses import JSONResponse
+
+                response = JSONResponse({"detail": {"error": "Not authenticated"}}, status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _signed_in(scope) -> bool:
+        from starlette.requests import HTTPConnection
+
+        app = scope.get("app")
+        connection = HTTPConnection(scope)
+        cookie_id = getattr(app, "cookie_id", "")
+        token = connection.cookies.get(f"access-token-{cookie_id}") or connection.cookies.get(
+            f"access-token-unsecure-{cookie_id}"
+        )
+        return token is not None and token in getattr(app, "tokens", {})
