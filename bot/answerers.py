@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.citations import _PARTIAL
-from bot.errors import AccordError, ConfigError, ModelError
+from bot.errors import AccordError, ConfigError, ModelError, ModelTimeoutError
 from bot.evidence import Sentence
 from bot.records import Passage
 from bot.settings import Settings
@@ -293,7 +293,7 @@ class ChatModelAnswerer(Answerer):
         try:
             for piece in model.stream(msgs):
                 if time.monotonic() > deadline:
-                    raise ModelError(
+                    raise ModelTimeoutError(
                         f"the {self.name} model took more than {self.settings.llm_timeout:.0f} s "
                         "to answer; raise ACCORD_LLM_TIMEOUT or lower ACCORD_LLM_MAX_TOKENS"
                     )

