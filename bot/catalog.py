@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot import faults
 from bot.records import Chunk, Document
 
 _SCHEMA = """
@@ -96,6 +97,7 @@ class Catalog:
                 ],
             )
             self._bump(db)
+            faults.kill_point("catalog")
 
     def remove(self, doc_id: str) -> None:
         with closing(self._connect()) as db, db:

@@ -197,8 +197,10 @@ def _group(units: list[_Unit], max_tokens: int, overlap: int) -> list[list[_Unit
         return sum(u.tokens for u in items)
 
     def emit(items: list[_Unit]) -> None:
-        if any(u.kind != "heading" for u in items):
+        if any(u.kind != "heading" for u in items) or not groups:
             groups.append(items)
+        else:  # headings with nothing under them (the end of a document): keep their text
+            groups[-1] = groups[-1] + items
 
     for unit in units:
         if unit.kind == "heading" and len(current) > carried and size(current) >= min_tokens:

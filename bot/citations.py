@@ -1,8 +1,9 @@
 """Number cited sources by first use and check each answer sentence against what it cites.
 
 Backends mark passages by retrieval position; readers expect [1] to be the first source they
-meet. ``Renumberer`` rewrites markers while text streams, ``build_citations`` then finds, for
-every answer sentence, the sentence of the cited passage that supports it best.
+meet. ``Renumberer`` rewrites markers while text streams; ``build_citations`` then checks every
+answer sentence against what it cites (bot/verification.py) and quotes, for each citation, the
+passage sentences that matched.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
 from bot.evidence import Sentence, VectorCache
 from bot.records import Citation, Passage
-from bot.text import sentence_spans
+from bot.sections import label_for
+from bot.verification import MARKER, SentenceCheck, verify
 
-MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _PARTIAL = re.compile(r"\s?\[[\d,\s]*$")
 
 
@@ -62,33 +61,16 @@ def build_citations(
     passages: Sequence[Passage],
     sentences: Sequence[Sentence],
     cache: VectorCache,
-) -> tuple[list[Citation], list[float]]:
-    """Citations in number order, and a support score (0..1) per answer sentence."""
+    threshold: float,
+) -> tuple[list[Citation], list[SentenceCheck]]:
+    """Citations in number order, and the check of every answer sentence against them."""
     by_number = {n: p - 1 for p, n in numbers.items()}
-    claims: list[tuple[str, list[int]]] = []
-    for s, e in sentence_spans(text):
-        piece = text[s:e]
-        cited = [int(n) for group in MARKER.findall(piece) for n in group.split(",")]
-        claims.append((" ".join(MARKER.sub("", piece).split()), cited))
-    claim_vectors = cache.vectors([c for c, _ in claims]) if claims else None
-    support: list[float] = []
-    quotes: dict[int, dict[int, Sentence]] = {n: {} for n in by_number}
+    checks, quotes = verify(text, by_number, passages, sentences, cache, threshold)
     best_support: dict[int, float] = {n: 0.0 for n in by_number}
-    for row, (_, cited) in enumerate(claims):
-        best = 0.0
-        for number in cited:
-            if number not in by_number:
-                continue
-            candidates = [s for s in sentences if s.passage == by_number[number]]
-            if not candidates:
-                continue
-            vectors = cache.vectors([c.text for c in candidates])
-            sims = vectors @ claim_vectors[row]
-            top = int(np.argmax(sims))
-            quotes[number][candidates[top].start] = candidates[top]
-            best_support[number] = max(best_support[number], float(sims[top]))
-            best = max(best, float(sims[top]))
-        support.append(round(max(best, 0.0), 4))
+    for check in checks:
+        for number in check.citations:
+            if number in best_support:
+                best_support[number] = max(best_support[number], check.support)
 
     citations = []
     for number in sorted(by_number):
@@ -112,6 +94,22 @@ def build_citations(
                 passage=chunk.text,
                 passage_start=chunk.start,
                 spans=[(q.start, q.end) for q in quoted],
+                section=label_for(chunk, quoted[0].start if quoted else chunk.start),
             )
         )
-    return citations, support
+    return citations, checks
+
+
+def renumbered(text: str, numbers: dict[int, int], passages: int) -> tuple[str, dict[int, int]]:
+    """``text`` with its markers numbered again by first use (after sentences were dropped),
+    and the new passage -> number map."""
+    passage_of = {n: p for p, n in numbers.items()}
+
+    def back(match: re.Match) -> str:
+        cited = [passage_of[int(n)] for n in match.group(1).split(",") if int(n) in passage_of]
+        lead = " " if match.group(0).startswith(" ") else ""
+        return lead + "".join(f"[{p}]" for p in cited)
+
+    again = Renumberer(passages)
+    out = again.feed(MARKER.sub(back, text)) + again.flush()
+    return out, again.numbers

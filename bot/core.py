@@ -6,14 +6,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.abstention import missing_terms, unknown_names, unknown_words
-from bot.answerers import NO_ANSWER, get_answerer
-from bot.citations import Renumberer, build_citations
+from bot.answerers import NO_ANSWER, ChatModelAnswerer, get_answerer
+from bot.asof import prefer_recent
+from bot.citations import Renumberer, build_citations, renumbered
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
 from bot.evidence import (
@@ -24,11 +26,13 @@ from bot.evidence import (
     sentence_features,
 )
 from bot.offline import prepare
+from bot.policy import enrich
 from bot.ranking import analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
 from bot.settings import Settings
 from bot.snapshot import Snapshot
+from bot.verification import attribute
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,10 @@ ABSTAIN_TEXT = (
     "The indexed documents do not seem to cover this question, so I will not guess. "
     "The closest passages I found are listed below; try rephrasing, widening the filters, "
     "or ingesting documents that cover it."
+)
+STRICT_EMPTY = (
+    "The model's answer was withheld: none of its sentences is supported by the passage it "
+    "cites (strict mode). The closest passages are listed below."
 )
 MAX_QUESTION_CHARS = 2000
 
@@ -68,7 +76,7 @@ class Bot:
         self._vectors = vectors
         self._index = None
         self._searcher: HybridRetriever | None = None
-        self._answerer = None
+        self._answerers: dict[str, Any] = {}
         self._building = threading.RLock()  # heavy parts are built once, by one thread
 
     # Heavy parts are built on first use: constructing a Bot costs nothing.
@@ -113,9 +121,17 @@ class Bot:
 
     @property
     def answerer(self):
-        return self._once(
-            "_answerer", lambda: get_answerer(self.settings.answer_mode, self.settings)
-        )
+        """The backend of ``settings.answer_mode``."""
+        return self.answerer_for(self.settings.answer_mode)
+
+    def answerer_for(self, mode: str, settings: Settings | None = None):
+        """The backend for answer mode ``mode`` (built once); ``settings`` (e.g. another model
+        name for an endpoint found at start-up) replace the bot's own for that mode."""
+        key = f"{mode}:{settings.llm_base_url}:{settings.llm_model}" if settings else mode
+        with self._building:
+            if key not in self._answerers:
+                self._answerers[key] = get_answerer(mode, settings or self.settings)
+            return self._answerers[key]
 
     @property
     def retriever(self):
@@ -176,7 +192,13 @@ class Bot:
             queries, k=k, filters=Filters.of(filters), mode=mode, snapshot=self.snapshot()
         )
 
-    def ask(self, question: str, history=None, filters=None, **options: Any) -> Answer:
+    def ask(
+        self, question: str, history=None, filters=None, *, as_of: str | None = None, **options
+    ) -> Answer:
+        """The whole answer; ``as_of="2025-01-01"`` answers from documents dated up to then."""
+        if as_of:
+            filters = replace(Filters.of(filters), as_of=str(as_of))
+            Filters.of(asdict(filters))  # the same check as a filters dict gets
         answer = None
         for event in self.stream(question, history, filters, **options):
             if isinstance(event, Answer):
@@ -192,50 +214,105 @@ class Bot:
         *,
         k: int | None = None,
         mode: str | None = None,
+        answer_mode: str | None = None,
+        strict: bool | None = None,
+        answerer=None,
     ) -> Iterator[str | Answer]:
-        """Text deltas as the answer is produced, then the final :class:`Answer`."""
+        """Text deltas as the answer is produced, then the final :class:`Answer`.
+
+        ``mode`` picks the retrieval, ``answer_mode`` the backend that writes (or ``answerer``,
+        one from :meth:`answerer_for`); ``strict`` (default ``settings.strict``) drops the
+        sentences their citations do not support, so nothing streams before they are checked.
+        """
         started = time.perf_counter()
         question = self._check(question)
         history = _history(history)
         filters = Filters.of(filters)
+        if answerer is None:
+            answerer = self.answerer_for(answer_mode or self.settings.answer_mode)
+        strict = self.settings.strict if strict is None else strict
         snapshot = self.snapshot()  # this question's view of the index, start to end
         if not snapshot.chunks:
             raise IndexMissingError(
                 f"nothing is indexed in {self.settings.index_dir}; run `python ingest.py` "
                 "(or Bot().ingest([...])) first"
             )
-        found = self.evidence(question, history, filters, k=k, mode=mode, snapshot=snapshot)
+        standalone = self._condense(question, history, answerer)
+        found = self.evidence(
+            question, history, filters, k=k, mode=mode, snapshot=snapshot, standalone=standalone
+        )
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
+        prefer_recent(sentences, passages, question)  # "current status": newer documents first
         retrieved = time.perf_counter()
         closeness = found.closeness()
         timings = {"retrieve": retrieved - started}
+
+        def declined(text: str) -> Answer:
+            timings["total"] = time.perf_counter() - started
+            return Answer(
+                question, text, [], True, passages, timings, answerer.name, [], closeness,
+                snapshot.generation, model=answerer.model_name, standalone=standalone,
+            )  # fmt: skip
+
         reason = self._decline_reason(question, found.question, sentences, closeness, snapshot)
         if reason:
             text = f"{reason} {ABSTAIN_TEXT}"
             yield text
-            yield self._declined(question, text, passages, timings, started, closeness, snapshot)
+            yield declined(text)
             return
 
         renumber = Renumberer(len(passages))
         parts: list[str] = []
-        for delta in self.answerer.stream(question, history, passages, sentences, vectors):
+        raw: list[str] = []  # the backend's own text, markers as passage positions
+        for delta in answerer.stream(question, history, passages, sentences, vectors):
+            raw.append(delta)
             out = renumber.feed(delta)
             if out:
                 parts.append(out)
-                yield out
+                if not strict:
+                    yield out
         tail = renumber.flush()
         if tail:
             parts.append(tail)
-            yield tail
+            if not strict:
+                yield tail
         text = "".join(parts).strip()
         if NO_ANSWER in text or not text:
-            yield self._declined(
-                question, ABSTAIN_TEXT, passages, timings, started, closeness, snapshot
-            )
+            yield declined(ABSTAIN_TEXT)
             return
-        citations, support = build_citations(
-            text, renumber.numbers, passages, sentences, self.vectors
+        threshold = self.settings.support_threshold
+        numbers = renumber.numbers
+        attributed: list[str] = []
+        if answerer.name != "extractive":
+            marked, attributed = attribute(
+                "".join(raw).strip(), passages, sentences, self.vectors, threshold
+            )
+            if attributed:  # number the sources again: new markers change the first uses
+                renumber = Renumberer(len(passages))
+                text = (renumber.feed(marked) + renumber.flush()).strip()
+                numbers = renumber.numbers
+        citations, checks = build_citations(
+            text, numbers, passages, sentences, self.vectors, threshold
         )
+        dropped = []
+        if strict and not all(c.supported for c in checks):
+            dropped = [c for c in checks if not c.supported]
+            kept = " ".join(text[c.start : c.end] for c in checks if c.supported)
+            if not kept:
+                yield declined(STRICT_EMPTY)
+                return
+            text, numbers = renumbered(kept, numbers, len(passages))
+            citations, checks = build_citations(
+                text, numbers, passages, sentences, self.vectors, threshold
+            )
+        for check in checks:
+            check.attributed = check.text in attributed
+        before = text
+        text, extras = enrich(question, text, citations, found, filters, self.vectors)
+        if text != before:  # an "As of" opening: the checked sentences move along
+            _shift(checks, before, text)
+        if strict:
+            yield text
         timings["answer"] = time.perf_counter() - retrieved
         timings["total"] = time.perf_counter() - started
         yield Answer(
@@ -245,11 +322,29 @@ class Bot:
             False,
             passages,
             timings,
-            self.answerer.name,
-            support,
+            answerer.name,
+            [c.support for c in checks],
             closeness,
             snapshot.generation,
+            sentences=checks,
+            model=answerer.model_name,
+            standalone=standalone,
+            dropped=dropped,
+            **extras,
         )
+
+    def _condense(self, question: str, history: list[dict], answerer) -> str:
+        """A follow-up rewritten to stand alone by the answer model, when there is one; ""
+        leaves it to the rule-based rewrite (bot/retrieval.py). A model that fails here is
+        not fatal: the question is still answered."""
+        if not history or not isinstance(answerer, ChatModelAnswerer):
+            return ""
+        try:
+            rewritten = answerer.condense(question, history)
+        except AccordError as exc:
+            log.warning("could not rewrite the follow-up with the model: %s", exc)
+            return ""
+        return "" if rewritten.lower() == question.lower() else rewritten
 
     def evidence(
         self,
@@ -260,13 +355,17 @@ class Bot:
         k: int | None = None,
         mode: str | None = None,
         snapshot: Snapshot | None = None,
+        standalone: str = "",
     ) -> Evidence:
         """Passages for the question and their sentences, ranked by how well each answers it,
-        read from ``snapshot`` (default: the current one)."""
+        read from ``snapshot`` (default: the current one). ``standalone`` is the follow-up as a
+        model rewrote it; it is searched first, beside the rule-based rewrites."""
         if snapshot is None:
             snapshot = self.snapshot()
         history = _history(history)
         queries = standalone_queries(question, history)
+        if standalone:
+            queries = list(dict.fromkeys([standalone, *queries]))
         previous = [_last_user_turn(history)] if len(queries) > 1 else []
         analysed = analyse(question, snapshot.keyword, previous)
         embedded = self.embedder.embed_batch([*queries, analysed.focus])
@@ -307,33 +406,50 @@ class Bot:
             return f"The closest passages do not say anything about {listed}."
         return "The closest passages do not answer this question."
 
-    def _declined(self, question, text, passages, timings, started, best, snapshot) -> Answer:
-        """An abstention still carries the closest passages, so a reader can look for themselves."""
-        timings["total"] = time.perf_counter() - started
-        return Answer(
-            question,
-            text,
-            [],
-            True,
-            passages,
-            timings,
-            self.answerer.name,
-            [],
-            best,
-            snapshot.generation,
-        )
-
     @staticmethod
     def _check(question: str) -> str:
+        import unicodedata
+
         if not isinstance(question, str) or not question.strip():
             raise AccordError("the question is empty; type a question about AI governance")
+        if len(question) > MAX_QUESTION_CHARS * 10:  # not worth cleaning to measure it
+            raise AccordError(
+                f"the question is {len(question):,} characters long; keep it under "
+                f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
+            )
+        # Control characters, lone surrogates (they crash the tokenizer) and bidi overrides
+        # (they flip how the question is shown) carry no meaning: they become spaces.
+        question = "".join(
+            " "
+            if unicodedata.category(ch) in ("Cc", "Cs")
+            or "\u202a" <= ch <= "\u202e"
+            or "\u2066" <= ch <= "\u2069"
+            else ch
+            for ch in question
+        )
         question = " ".join(question.split())
+        if not question:
+            raise AccordError("the question is empty; type a question about AI governance")
         if len(question) > MAX_QUESTION_CHARS:
             raise AccordError(
                 f"the question is {len(question):,} characters long; keep it under "
                 f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)"
             )
         return question
+
+
+def _shift(checks, before: str, after: str) -> None:
+    """Move the checked sentences' offsets from ``before`` to ``after``, the same answer with
+    an opening added ("As of 2025-02-26, the …") and perhaps a closing note: the first
+    sentence takes in the opening, the rest move by its length."""
+    at = after.find(before[1:])
+    if at < 1:
+        return
+    moved = at - 1
+    for check in checks:
+        check.end += moved
+        if check.start:
+            check.start += moved
 
 
 def _mentions(snapshot: Snapshot, phrase: str) -> bool:

@@ -31,5 +31,9 @@ class ModelError(AccordError):
     """A model (embedding or chat) could not be loaded or called."""
 
 
+class ModelTimeoutError(ModelError):
+    """A chat model took longer than ``llm_timeout`` on one answer (the next may be quicker)."""
+
+
 class IndexBusyError(AccordError):
     """Another ingest held the index for longer than we were willing to wait."""

@@ -2,7 +2,8 @@
 
 Work is committed one document at a time (vectors first, then the catalog), so an interrupted
 run leaves an index the next run completes: a document whose catalog entry was not written is
-simply seen as new or changed again.
+simply seen as new or changed again, and vectors the catalog never recorded are deleted
+(:mod:`bot.recovery`, run when the previous ingest did not clear its in-progress mark).
 
 One ingest at a time per index, across processes (:mod:`bot.locking`). Questions read
 snapshots (:mod:`bot.snapshot`): an ingest ends by publishing the next one, and until it does,
@@ -22,11 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import faults
 from bot.catalog import Catalog
 from bot.chunking import get_chunker
 from bot.errors import IndexStaleError, SourceError
 from bot.locking import write_lock
 from bot.records import Chunk, Document, IngestReport
+from bot.recovery import IN_PROGRESS, reconcile
 from bot.settings import Settings
 from bot.snapshot import Snapshot, SnapshotFiles
 from bot.sources import Discovered, content_hash, discover, is_url, parse, read_bytes
@@ -147,9 +150,13 @@ class Index:
         # and embedded. Reset and the first write wait for it.
         opening = threading.Thread(target=self._open_store, daemon=True)
         opening.start()
+        if self.catalog.get_meta(IN_PROGRESS):  # the last ingest died part way
+            reconcile(self.store, self.catalog)
+        self.catalog.set_meta(IN_PROGRESS, str(os.getpid()))
         if rebuild:
             self.store.reset()
             self.catalog.reset()
+            self.catalog.set_meta(IN_PROGRESS, str(os.getpid()))  # reset() cleared it
         self.check_fingerprint()
         known = {d.source: d for d in self.catalog.documents()}
         ids_in_use = {d.doc_id: d.source for d in known.values()}
@@ -178,6 +185,7 @@ class Index:
         )
         self.catalog.set_meta("last_ingest", time.strftime("%Y-%m-%d %H:%M:%S"))
         self._publish()
+        self.catalog.set_meta(IN_PROGRESS, "")
         self.settings.save(self.settings.index_dir / "settings.json")
         report.seconds = time.perf_counter() - started
         return report
@@ -193,7 +201,10 @@ class Index:
     ) -> _Pending | None:
         """Read, parse and chunk one source; None when its content is unchanged."""
         raw, kind = read_bytes(
-            item.source, timeout=self.settings.url_timeout, max_bytes=self.settings.url_max_bytes
+            item.source,
+            timeout=self.settings.url_timeout,
+            max_bytes=self.settings.url_max_bytes,
+            max_file_bytes=self.settings.max_file_bytes,
         )
         previous = known.get(item.source)
         if previous is not None and previous.content_hash == content_hash(raw):
@@ -227,11 +238,30 @@ class Index:
         for start in range(0, len(flat), EMBED_BATCH):
             part = flat[start : start + EMBED_BATCH]
             vectors = self.store.embedder.embed_passages([c.context_text for _, c in part])
+            self._fault_points(part, vectors, written)
             self.store.add([c for _, c in part], vectors)
             for p, _ in part:
                 written[id(p)] += 1
                 if written[id(p)] == len(p.chunks):
+                    faults.kill_point("vectors.after")
                     self._commit(p, report)
+
+    def _fault_points(self, part, vectors, written) -> None:
+        """The crash tests' write points (:mod:`bot.faults`), visited per document as before
+        batching: before anything of it is written, and with half of its chunks stored."""
+        offset = 0
+        while offset < len(part):
+            p, end = part[offset][0], offset
+            while end < len(part) and part[end][0] is p:
+                end += 1
+            if written[id(p)] == 0:
+                faults.kill_point("vectors.before")
+            half = offset + (end - offset) // 2
+            faults.kill_point(
+                "vectors.during",
+                lambda a=offset, b=half: self.store.add([c for _, c in part[a:b]], vectors[a:b]),
+            )
+            offset = end
 
     def _commit(self, p: _Pending, report: IngestReport) -> None:
         self.catalog.put(p.doc, p.chunks)
@@ -247,6 +277,7 @@ class Index:
                 continue
             if any(source.startswith(folder + os.sep) for folder in folders):
                 self.store.delete_document(record.doc_id)
+                faults.kill_point("prune")
                 self.catalog.remove(record.doc_id)
                 report.removed.append(record.doc_id)
 

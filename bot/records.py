@@ -88,6 +88,7 @@ class Citation:
     passage: str = ""  # the whole chunk, so a reader sees the quote in context
     passage_start: int = 0  # document offset of passage[0]
     spans: list[tuple[int, int]] = field(default_factory=list)  # document offsets of each quote
+    section: str = ""  # the part quoted: "Article 53(1)(a)", "operative paragraph 6" (bot.sections)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -107,6 +108,22 @@ class Answer:
     support: list[float] = field(default_factory=list)  # per answer sentence, 0..1
     evidence: float = 0.0  # score of the best sentence found; below the threshold we abstain
     index_generation: str = ""  # the index snapshot the answer was drawn from
+    # Each answer sentence checked against what it cites (bot.verification.SentenceCheck).
+    sentences: list[Any] = field(default_factory=list)
+    model: str = ""  # the language model that wrote the text ("" for extractive answers)
+    standalone: str = ""  # the question as searched, when a follow-up was rewritten
+    dropped: list[Any] = field(default_factory=list)  # sentences strict mode removed
+
+    @property
+    def supported_share(self) -> float:
+        """Share of answer sentences that their citations support (1.0 with no sentences)."""
+        if not self.sentences:
+            return 1.0
+        return sum(s.supported for s in self.sentences) / len(self.sentences)
+
+    current_to: str = ""  # "As of" date, for questions about the present or asked as of a day
+    timeline: list = field(default_factory=list)  # bot.timeline.TimelineEvent, date order
+    comparison: Any = None  # bot.comparison.Comparison, for "compare X and Y" questions
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,7 +137,21 @@ class Answer:
             "support": self.support,
             "evidence": self.evidence,
             "index_generation": self.index_generation,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "supported_share": self.supported_share,
+            "dropped": [s.to_dict() for s in self.dropped],
+            "model": self.model,
+            "standalone": self.standalone,
+            "current_to": self.current_to,
+            "timeline": [asdict(e) for e in self.timeline],
+            "comparison": asdict(self.comparison) if self.comparison else None,
         }
+
+    def to_markdown(self) -> str:
+        """The answer with its sources as footnotes, ready to paste into a briefing."""
+        from bot.export import answer_markdown
+
+        return answer_markdown(self.to_dict())
 
 
 @dataclass

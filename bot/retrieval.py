@@ -6,6 +6,7 @@ a filtered question never sees a passage from outside the filter.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     doc_ids: list[str] = field(default_factory=list)
+    # Only documents dated on or before this day ("date", else "updated"): the corpus as it
+    # stood then, so an answer cannot lean on what was written later.
+    as_of: str = ""
 
     @classmethod
     def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
@@ -34,29 +38,29 @@ class Filters:
             return value
         if not isinstance(value, dict):
             raise AccordError(f"filters must be a dict or Filters, got {type(value).__name__}")
-        unknown = set(value) - {"issuers", "issuer", "date_from", "date_to", "doc_ids"}
+        unknown = set(value) - {"issuers", "issuer", "date_from", "date_to", "doc_ids", "as_of"}
         if unknown:
             raise AccordError(
                 f"unknown filter(s) {', '.join(sorted(unknown))}; "
-                "use issuers, date_from, date_to, doc_ids"
+                "use issuers, date_from, date_to, doc_ids, as_of"
             )
-        issuers = value.get("issuers", value.get("issuer")) or []
-        doc_ids = value.get("doc_ids") or []
         filters = cls(
-            issuers=[issuers] if isinstance(issuers, str) else list(issuers),
-            date_from=str(value.get("date_from") or ""),
-            date_to=str(value.get("date_to") or ""),
-            doc_ids=[doc_ids] if isinstance(doc_ids, str) else list(doc_ids),
+            issuers=_names(value.get("issuers", value.get("issuer")), "issuers"),
+            date_from=_day(value.get("date_from"), "date_from"),
+            date_to=_day(value.get("date_to"), "date_to"),
+            doc_ids=_names(value.get("doc_ids"), "doc_ids"),
+            as_of=_day(value.get("as_of"), "as_of"),
         )
-        for name in ("date_from", "date_to"):
-            raw = getattr(filters, name)
-            if raw and not date_number(raw):
-                raise AccordError(f"{name}={raw!r} is not a date; use YYYY-MM-DD")
+        low, high = filters._bounds()
+        if low and high and low > high:
+            raise AccordError(
+                f"date_from {filters.date_from} is after date_to {filters.date_to}; swap them"
+            )
         return filters
 
     @property
     def active(self) -> bool:
-        return bool(self.issuers or self.date_from or self.date_to or self.doc_ids)
+        return bool(self.issuers or self.date_from or self.date_to or self.doc_ids or self.as_of)
 
     def _bounds(self) -> tuple[int, int]:
         low = date_number(self.date_from) if self.date_from else 0
@@ -64,6 +68,10 @@ class Filters:
         if high and self.date_to and len(self.date_to) < 10:
             high = int(str(high)[: len(self.date_to.replace("-", ""))].ljust(8, "9"))
         return low, high
+
+    def _as_of(self) -> int:
+        """The last day ``as_of`` covers: "2025" means to the end of 2025."""
+        return _last_day(self.as_of) if self.as_of else 0
 
     def where(self) -> dict | None:
         """The same filter as a Chroma ``where`` clause."""
@@ -77,6 +85,8 @@ class Filters:
             clauses.append({"date_int": {"$gte": low}})
         if high:
             clauses.append({"date_int": {"$lte": high}})
+        if self.as_of:  # undated hits pass here; ``accepts`` then judges them by "updated"
+            clauses.append({"date_int": {"$lte": self._as_of()}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -90,7 +100,49 @@ class Filters:
         when = date_number(chunk.metadata.get("date"))
         if low and when < low:
             return False
-        return not (high and (when == 0 or when > high))
+        if high and (when == 0 or when > high):
+            return False
+        if self.as_of:
+            dated = when or date_number(chunk.metadata.get("updated"))
+            return 0 < dated <= self._as_of()
+        return True
+
+
+def _last_day(value: str) -> int:
+    """'2025' -> 20251231, '2025-06' -> 20250631 (a bound, not a calendar day)."""
+    digits = re.sub(r"\D", "", value)[:8]
+    return int(digits.ljust(8, "9")[:4] + digits[4:8].ljust(4, "9")) if len(digits) >= 4 else 0
+
+
+def _names(value: Any, name: str) -> list[str]:
+    """One name or a list of names (issuers, document ids): text only."""
+    if value is None or value == "":
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise AccordError(f"{name} must be a list of names (text), got {value!r:.80}")
+    return [i for i in items if i]
+
+
+_DAY = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _day(value: Any, name: str) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD naming a real day (2024-13-45 is refused)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a bare year
+    match = _DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match:
+        year, month, day = (int(g) if g else 1 for g in match.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            match = None
+    if not match:
+        raise AccordError(f"{name}={value!r:.80} is not a date; use YYYY-MM-DD (or YYYY, YYYY-MM)")
+    return value.strip()
 
 
 _FOLLOWUP = re.compile(
@@ -187,6 +239,8 @@ class HybridRetriever:
             for vector in vectors:
                 hits = self.index.store.search(vector.tolist(), n, filters.where())
                 hits = [(cid, s) for cid, s in hits if cid in chunks]
+                if filters.as_of:  # Chroma knows "date" only; "updated" is judged here
+                    hits = [(cid, s) for cid, s in hits if filters.accepts(chunks[cid])]
                 rankings.append([cid for cid, _ in hits])
                 for cid, sim in hits:
                     dense[cid] = max(sim, dense.get(cid, -1.0))

@@ -20,7 +20,7 @@ RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
 CHUNKERS = ("structure", "tokens", "recursive")
 # The answer backends' registry (bot.answerers.ANSWERERS) is checked against this list in tests;
 # settings cannot import it without a cycle.
-ANSWER_MODES = ("extractive", "openai", "ollama")
+ANSWER_MODES = ("extractive", "local", "openai", "ollama")
 CHOICES = {
     "retrieval": RETRIEVAL_MODES,
     "chunker": CHUNKERS,
@@ -62,10 +62,22 @@ class Settings:
     # both reference sets (python -m evals --split dev), see README "Evaluation".
     abstain_threshold: float = 0.62
     check_names: bool = True
+    # Answer modes that use a language model: "local" runs a GGUF file in this process
+    # (llm_model when it names a .gguf file, else the SmolLM2 model packaged on PyPI); "openai"
+    # and "ollama" talk to a server at llm_base_url serving llm_model.
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
-    llm_max_tokens: int = 512
+    llm_max_tokens: int = 300  # tokens a model may write per answer (5 sentences fit), any mode
+    llm_timeout: float = 120.0  # seconds a model may take to answer before Accord gives up
+    llm_passages: int = 4  # passages a model reads (the best ones); small models lose the thread
+    llm_source_words: int = 100  # of each, its best-ranked sentences up to about this many words
+    llm_context: int = 8192  # context window of the local model, in tokens
+    # A sentence counts as supported by what it cites when their meaning scores at least this
+    # (MiniLM cosine, calibrated with `python -m evals --calibrate`) and the cited passages state
+    # every number and name it does. strict drops unsupported and uncited sentences.
+    support_threshold: float = 0.61
+    strict: bool = False
     # CPU threads for the embedding model; 0 means one per core, fastest on an idle machine
     # (python -m evals.bench). On a busy 2-core machine 1 thread was several times faster.
     torch_threads: int = 0
@@ -73,6 +85,9 @@ class Settings:
     precision: str = "auto"
     url_timeout: float = 15.0
     url_max_bytes: int = 5_000_000
+    # A local file larger than this is refused before it is read: a 20 MB text file is some
+    # 11,000 chunks and the better part of an hour of embedding on two cores.
+    max_file_bytes: int = 20_000_000
     # Seconds an ingest waits for another one (ingest.py, an upload) to finish with the index
     # before refusing; questions never wait.
     lock_timeout: float = 600.0
@@ -86,10 +101,11 @@ class Settings:
                     f"{_names(name)}={getattr(self, name)!r} is not one of {', '.join(allowed)}"
                 )
         for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences",
-                     "max_words", "llm_max_tokens"):  # fmt: skip
+                     "max_words", "llm_max_tokens", "llm_passages", "llm_context",
+                     "llm_source_words"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{_names(name)} must be at least 1, got {getattr(self, name)}")
-        for name, low, high in (("abstain_threshold", -1.0, 2.0),):
+        for name, low, high in (("abstain_threshold", -1.0, 2.0), ("support_threshold", 0.0, 1.0)):
             if not low <= getattr(self, name) <= high:
                 raise ConfigError(
                     f"{_names(name)} must be between {low} and {high}, got {getattr(self, name)}"
@@ -109,8 +125,10 @@ class Settings:
             raise ConfigError(
                 f"{_names('chroma_url')} must look like http://host:port, got {self.chroma_url!r}"
             )
-        if self.url_timeout <= 0 or self.url_max_bytes <= 0:
-            raise ConfigError("url_timeout and url_max_bytes must be positive")
+        if self.llm_timeout <= 0:
+            raise ConfigError(f"{_names('llm_timeout')} must be more than 0 seconds")
+        if self.url_timeout <= 0 or self.url_max_bytes <= 0 or self.max_file_bytes <= 0:
+            raise ConfigError("url_timeout, url_max_bytes and max_file_bytes must be positive")
         if self.lock_timeout < 0:
             raise ConfigError(
                 f"{_names('lock_timeout')} must be 0 (do not wait) or more seconds, "

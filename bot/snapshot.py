@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import faults
 from bot.keyword import KeywordIndex
 from bot.records import Chunk
 
@@ -100,6 +101,7 @@ class SnapshotFiles:
         tmp.mkdir()
         try:
             snapshot.keyword.save(tmp)
+            faults.kill_point("keyword")
             # A document's title and metadata are written once and shared by its chunks when
             # loaded: per chunk they were most of a 100k-chunk snapshot's memory. vars(), not
             # asdict(): asdict deep-copies every field (1.1 s per 10k chunks).
@@ -116,6 +118,7 @@ class SnapshotFiles:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        faults.kill_point("pointer")
         self._point_at(snapshot.generation)
 
     def _point_at(self, generation: str) -> None:

@@ -17,6 +17,7 @@ dev split only: ``python -m evals --calibrate``.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from bot import Bot
 from bot.text import sentence_spans
+from bot.verification import FactIndex
 from evals.dataset import Item
 
 
@@ -35,6 +37,11 @@ class Calibration:
     true_negative_rate: float
     positives: list[float]
     negatives: list[float]
+    # The facts test (bot/verification.py) on the same supported sentences: how often it flags
+    # one as it stands (false alarms), and how often once a number in it is changed.
+    facts_false_alarms: float = 0.0
+    facts_caught: float = 0.0
+    facts_sentences: int = 0
 
     def describe(self) -> str:
         def q(values: Sequence[float]) -> str:
@@ -48,7 +55,10 @@ class Calibration:
             f"{q(self.negatives)}\n"
             f"threshold {self.threshold:.2f}: balanced accuracy {self.balanced_accuracy:.3f} "
             f"(supported kept {self.true_positive_rate:.3f}, unsupported rejected "
-            f"{self.true_negative_rate:.3f})"
+            f"{self.true_negative_rate:.3f})\n"
+            f"facts test on {self.facts_sentences} supported sentences stating a number: "
+            f"{self.facts_false_alarms:.3f} flagged as written, {self.facts_caught:.3f} flagged "
+            "once a number is changed"
         )
 
 
@@ -74,15 +84,19 @@ def calibrate(
     doc_ids = sorted(d.doc_id for d in bot.documents())
     rng = random.Random(seed)
 
+    gold_texts: dict[str, list[str]] = {}
+
     def support(sentence: str, vector: np.ndarray, doc_id: str) -> float | None:
         passages = bot.search(sentence, filters={"doc_ids": [doc_id]}, k=3)
         texts = [s.text for s in passage_sentences(passages)]
         if not texts:
             return None
+        gold_texts[sentence] = gold_texts.get(sentence, []) + [p.chunk.text for p in passages]
         return float((bot.vectors.vectors(texts) @ vector).max())
 
     positives: list[float] = []
     negatives: list[float] = []
+    stated: list[tuple[bool, bool]] = []  # (flagged as written, flagged once changed)
     for item in items:
         if not item.answerable or not item.reference_answer:
             continue
@@ -100,11 +114,29 @@ def calibrate(
             if not scores:
                 continue
             positives.append(max(scores))
+            gold_passages = list(gold_texts.get(sentence, []))
             for other in rng.sample(others, min(negatives_per_sentence, len(others))):
                 negative = support(sentence, vector, other)
                 if negative is not None:
                     negatives.append(negative)
+            changed = _change_a_number(sentence)
+            if changed:
+                facts = FactIndex(gold_passages)
+                stated.append((bool(facts.missing(sentence)), bool(facts.missing(changed))))
     if not positives:
         raise ValueError("no answerable items with reference answers to calibrate on")
     threshold, accuracy, tpr, tnr = best_threshold(positives, negatives)
-    return Calibration(threshold, accuracy, tpr, tnr, positives, negatives)
+    alarms = float(np.mean([a for a, _ in stated])) if stated else 0.0
+    caught = float(np.mean([c for _, c in stated])) if stated else 0.0
+    return Calibration(
+        threshold, accuracy, tpr, tnr, positives, negatives, alarms, caught, len(stated)
+    )
+
+
+def _change_a_number(sentence: str) -> str:
+    """The sentence with its first number made different (2023 -> 2024, 28 -> 29); "" when it
+    states none."""
+    match = re.search(r"\b\d+\b", sentence)
+    if not match:
+        return ""
+    return sentence[: match.start()] + str(int(match.group(0)) + 1) + sentence[match.end() :]

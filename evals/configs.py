@@ -27,6 +27,11 @@ def _llm(base: Settings) -> Settings:
     return base.with_(retrieval="hybrid", answer_mode=mode)
 
 
+def _local(base: Settings) -> Settings:
+    """Hybrid retrieval, answers written by the in-process GGUF model (bot/local_llm.py)."""
+    return base.with_(retrieval="hybrid", answer_mode="local")
+
+
 def _naive(base: Settings) -> Settings:
     """The usual LangChain stack: 1,000-character recursive chunks, dense top-4, same composer."""
     return base.with_(chunker="recursive", retrieval="dense", top_k=4, answer_mode="extractive")
@@ -38,6 +43,7 @@ CONFIGS: dict[str, Callable[[Settings], Settings]] = {
     "bm25": _retrieval("bm25"),
     "hybrid": _retrieval("hybrid"),
     "llm": _llm,
+    "local": _local,
 }
 DEFAULT_CONFIG = "hybrid"
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.errors import AccordError
 
-KINDS = ("single", "multi", "unanswerable", "followup")
+KINDS = ("single", "multi", "unanswerable", "followup", "current", "comparison", "timeline")
+# The kinds the CI gate has always measured; the policy kinds are reported per kind.
+CORE_KINDS = KINDS[:4]
 SPLITS = ("dev", "test", "all")
 DEFAULT_DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
 
@@ -29,6 +31,7 @@ class Item:
     history: list[dict] = field(default_factory=list)
     split: str = ""  # "" = not split: the item belongs to every split
     evidence: list[str] = field(default_factory=list)  # supporting quotes from the gold documents
+    as_of: str = ""  # a "current" item asked as of this day (Bot.ask(as_of=...))
 
     @property
     def answerable(self) -> bool:
@@ -109,4 +112,5 @@ def _item(raw: Any, where: str) -> Item:
         history=list(history),
         split=split,
         evidence=list(evidence),
+        as_of=str(raw.get("as_of") or ""),
     )

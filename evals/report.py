@@ -46,6 +46,7 @@ LABELS = {
     "all_gold_cited": "All gold docs cited (multi)",
     "citation_support": "Citation precision (supports)",
     "groundedness": "Groundedness",
+    "supported": "Sentences verified",
     "readability_defects": "Answers with readability defects",
     "abstention_precision": "Abstention precision",
     "abstention_recall": "Abstention recall",
@@ -71,7 +72,7 @@ TABLE_METRICS = (
 )
 HEADLINE_METRICS = [
     "recall@5", "must_include", *FACT_METRICS, "gold_cited", "all_gold_cited", "groundedness",
-    "abstention_recall", "over_abstention", "readability_defects", *LENGTH_METRICS,
+    "supported", "abstention_recall", "over_abstention", "readability_defects", *LENGTH_METRICS,
     "total_p50_ms",
 ]  # fmt: skip
 PLOT_METRICS = [

@@ -32,10 +32,18 @@ from typing import Any
 import numpy as np
 
 from bot import Bot
+from bot.asof import document_date
 from bot.embeddings import get_embedder
-from bot.errors import AccordError, ConfigError, IndexMissingError, ModelError
+from bot.errors import (
+    AccordError,
+    ConfigError,
+    IndexMissingError,
+    ModelError,
+    ModelTimeoutError,
+)
 from bot.evidence import VectorCache
 from bot.settings import INDEX_FIELDS, Settings
+from bot.store import date_number
 from evals import metrics as M
 from evals.configs import settings_for
 from evals.dataset import KINDS, Item
@@ -51,8 +59,12 @@ POOL_K = max(M.FACT_KS)  # passages retrieved per item: facts@20 looks this deep
 # best sentence of their gold document (supported: median 0.75, p10 0.62) and against three
 # random other documents each (207 unsupported: median 0.46, p90 0.58); 0.61 separates them best
 # (balanced accuracy 0.920: 91% of supported kept, 93% of unsupported rejected; the index built
-# by the earlier chunker gave the same threshold at 0.906).
-GROUNDED_THRESHOLD = 0.61
+# by the earlier chunker gave the same threshold at 0.906). On the dev split grown to 85 such
+# sentences (issue 13's items) the best threshold moved to 0.59 (balanced accuracy 0.918), within
+# a step of it; 0.61 stays. The bot's own check uses the same value
+# (Settings.support_threshold) and adds the numbers-and-names test, which flags 4.4% of those
+# sentences as written and 67.6% once one of their numbers is changed.
+GROUNDED_THRESHOLD = Settings.__dataclass_fields__["support_threshold"].default
 
 # Metrics of one item, in report order. Answerable-only ones are None on unanswerable items.
 RETRIEVAL_METRICS = [f"recall@{k}" for k in M.RECALL_KS] + ["mrr", "ndcg@10"]
@@ -63,11 +75,22 @@ FACT_METRICS = [f"facts@{k}" for k in M.FACT_KS] + [
 ANSWER_METRICS = ["must_include", "token_f1", "rouge_l", "semantic_similarity"]
 CITATION_METRICS = [
     "citation_precision", "citation_recall", "gold_cited", "all_gold_cited", "citation_support",
-    "groundedness",
+    "groundedness", "supported",
 ]  # fmt: skip
 READABILITY_METRICS = ["readability_defects"]  # share of answered answers with any defect
+# current: the newest applicable gold document is cited, no cited document is dated after
+# as_of; timeline: every event cited, events in date order; comparison: share of instruments
+# with at least one cited cell.
+POLICY_METRICS = [
+    "newest_cited", "later_cited", "timeline_cited", "timeline_ordered", "compared_cited",
+]  # fmt: skip
 ITEM_METRICS = (
-    RETRIEVAL_METRICS + FACT_METRICS + ANSWER_METRICS + CITATION_METRICS + READABILITY_METRICS
+    RETRIEVAL_METRICS
+    + FACT_METRICS
+    + ANSWER_METRICS
+    + CITATION_METRICS
+    + READABILITY_METRICS
+    + POLICY_METRICS
 )
 ABSTENTION_METRICS = [
     "abstention_precision", "abstention_recall", "false_answer_rate", "over_abstention",
@@ -307,7 +330,8 @@ def _bots(configs: Sequence[ConfigRun], memo: _QueryMemo, model: str) -> dict[st
 
 def _search(bot: Bot, item: Item, k: int, mode: str):
     try:
-        return bot.search(item.question, history=item.history, k=k, mode=mode)
+        filters = {"as_of": item.as_of} if item.as_of else None
+        return bot.search(item.question, history=item.history, k=k, mode=mode, filters=filters)
     except (ConfigError, IndexMissingError, ModelError):
         raise
     except AccordError as exc:
@@ -317,7 +341,9 @@ def _search(bot: Bot, item: Item, k: int, mode: str):
 
 def _ask(bot: Bot, item: Item, mode: str):
     try:
-        return bot.ask(item.question, item.history, mode=mode)
+        return bot.ask(item.question, item.history, mode=mode, as_of=item.as_of or None)
+    except ModelTimeoutError as exc:
+        return exc  # one slow answer: scored as a failure, the run goes on
     except (ConfigError, IndexMissingError, ModelError):
         raise  # the whole configuration is unusable: stop with the message
     except AccordError as exc:
@@ -333,8 +359,9 @@ def _score(items, rankings, pools, answers, config: ConfigRun, bot: Bot, thresho
         and not isinstance(answer, Exception)
         and not answer.abstained
     }
+    dates = {d.doc_id: document_date(d.metadata) for d in bot.documents()}
     return [
-        score_item(item, ranking, answer, similarity.get(i), threshold, config.name, pool)
+        score_item(item, ranking, answer, similarity.get(i), threshold, config.name, pool, dates)
         for i, (item, ranking, pool, answer) in enumerate(
             zip(items, rankings, pools, answers, strict=True)
         )
@@ -365,6 +392,7 @@ def score_item(
     threshold: float,
     config: str = "",
     passages: Sequence[str] | None = None,
+    dates: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every metric of one answered item (``answer`` is an Answer or the error it raised);
     ``passages`` are the texts of the passages retrieved for it, best first (facts@k needs
@@ -397,6 +425,8 @@ def score_item(
             values["gold_cited"] = M.gold_cited(cited, item.gold_doc_ids)
         elif item.kind == "multi":
             values["all_gold_cited"] = M.all_gold_cited(cited, item.gold_doc_ids)
+    if answered:
+        values.update(policy_scores(item, answer, dates or {}))
     defects = M.readability_defects(text) if answered else []
     if answered:
         values["readability_defects"] = float(bool(defects))
@@ -405,6 +435,9 @@ def score_item(
             [c.score for c in answer.citations], threshold
         )
     values["groundedness"] = M.share_at_least(support, threshold)
+    if answered and answer.sentences:
+        # The bot's own verdict: meaning and every number and name checked (bot/verification.py)
+        values["supported"] = answer.supported_share
     timings = {} if error else {k: round(v, 6) for k, v in answer.timings.items()}
     evidence = None if error else getattr(answer, "evidence", None)
     return {
@@ -424,6 +457,9 @@ def score_item(
         "retrieved_doc_ids": ranking,
         "cited_doc_ids": cited,
         "support": support,
+        "unsupported": []
+        if error or abstained
+        else [{"text": c.text, "reason": c.reason} for c in answer.sentences if not c.supported],
         # the score behind the abstain decision: tune abstain_threshold from these
         "evidence": None if evidence is None else round(float(evidence), 6),
         "words": M.word_count(text) if answered else None,
@@ -432,6 +468,38 @@ def score_item(
         "metrics": {k: (None if v is None else round(float(v), 6)) for k, v in values.items()},
         "quality": quality(item, values, abstained),
     }
+
+
+def policy_scores(item: Item, answer, dates: dict[str, str]) -> dict[str, float]:
+    """The policy kinds' figures for one answered item (``dates``: doc_id -> document date)."""
+    out: dict[str, float] = {}
+    cited = {c.doc_id for c in answer.citations}
+    if item.kind == "current":
+        limit = date_number(item.as_of) if item.as_of else 0
+        applicable = [
+            d for d in item.gold_doc_ids if not limit or 0 < date_number(dates.get(d)) <= limit
+        ]
+        if applicable:
+            newest = max(applicable, key=lambda d: date_number(dates.get(d)))
+            out["newest_cited"] = float(newest in cited)
+        if limit:
+            later = [d for d in cited if date_number(dates.get(d)) > limit]
+            out["later_cited"] = float(bool(later))
+    elif item.kind == "timeline":
+        numbers = {c.number for c in answer.citations}
+        events = answer.timeline
+        out["timeline_cited"] = float(bool(events) and all(e.citation in numbers for e in events))
+        keys = [date_number(e.date) for e in events]
+        out["timeline_ordered"] = float(len(events) >= 2 and keys == sorted(keys))
+    elif item.kind == "comparison":
+        table = answer.comparison
+        if table is None:
+            out["compared_cited"] = 0.0
+        else:
+            columns = range(len(table.instruments))
+            has = [any(row[i].citation for row in table.rows) for i in columns]
+            out["compared_cited"] = sum(has) / len(has)
+    return out
 
 
 def quality(item: Item, values: dict[str, float | None], abstained: bool) -> float:

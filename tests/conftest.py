@@ -103,3 +103,31 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, target)
     return target
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def page_server(indexed_dir, tmp_path_factory):
+    """The page over the fixture corpus (the session's read-only index), served once for every
+    test that talks to it through gradio_client or plain HTTP."""
+    from bot import Bot
+    from bot.ui import launch
+
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
+    app = launch(Bot(data_dir=indexed_dir), port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def api_client(page_server):
+    from gradio_client import Client
+
+    return Client(page_server.local_url, verbose=False)

@@ -12,9 +12,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 # Every event on the page has an explicit api_name; only these three are public.
-PUBLIC = {"/ask", "/status", "/documents"}
+PUBLIC = {"/ask", "/modes", "/status", "/documents", "/export"}
 ALL_NAMES = {
     "ask",
+    "modes",
     "status",
     "documents",
     "refresh",
@@ -28,6 +29,8 @@ ALL_NAMES = {
     "like",
     "comment",
     "upload",
+    "export",
+    "export_files",
 }
 
 
@@ -44,27 +47,14 @@ def load_app_module():
     return module
 
 
-@pytest.fixture(scope="module")
-def served(indexed_dir, tmp_path_factory):
-    """The page over the fixture corpus (the session's read-only index)."""
-    import os
-
-    from bot import Bot
-    from bot.ui import launch
-
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
-    app = launch(Bot(data_dir=indexed_dir), port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def served(page_server):
+    return page_server
 
 
-@pytest.fixture(scope="module")
-def client(served):
-    from gradio_client import Client
-
-    return Client(served.local_url, verbose=False)
+@pytest.fixture
+def client(api_client):
+    return api_client
 
 
 def test_ask_returns_structured_citations(client):
@@ -161,6 +151,24 @@ def test_status_and_documents(client):
         "hiroshima-process",
     }
     assert all(d["title"] and d["chunks"] >= 1 for d in docs)
+
+
+def test_modes_and_a_generated_answer_through_ask(client):
+    modes = client.predict(api_name="/modes")
+    assert [m["mode"] for m in modes][:2] == ["extractive", "local"]
+    result = client.predict(
+        "Who hosted the first AI Safety Summit?", [], {}, "local", api_name="/ask"
+    )
+    assert result["mode"] == "local" and result["model"].endswith(".gguf")
+    # Every sentence comes back checked, its citations as numbers of structured citations.
+    numbers = {c["number"] for c in result["citations"]}
+    assert result["sentences"]
+    for s in result["sentences"]:
+        assert {"text", "citations", "support", "supported", "reason"} <= set(s)
+        if s["supported"]:
+            assert set(s["citations"]) <= numbers
+    with pytest.raises(Exception, match="not available here"):
+        client.predict("Who hosted it?", [], {}, "gpt-9", api_name="/ask")
 
 
 def test_every_event_has_an_explicit_api_name(served, client):

@@ -23,6 +23,7 @@ import pytest
 
 from bot import Bot, Settings
 from evals import load_dataset, run
+from evals.dataset import CORE_KINDS
 
 PROJECT = Path(__file__).resolve().parent.parent
 GOVERNANCE_DOCS = PROJECT.parent / "shared" / "governance-docs"
@@ -64,7 +65,9 @@ def test_hybrid_dev_split_meets_the_gate(name, tmp_path_factory, embedder):
     path = tmp_path_factory.mktemp(f"gate-{name}") / "data"
     report = Bot(data_dir=path).ingest([corpus])
     assert report.ok, report.failed
-    items = load_dataset(dataset, "dev")
+    # The policy kinds (current, comparison, timeline) are reported by `python -m evals`, not
+    # gated: the suite's time budget has no room for them.
+    items = [i for i in load_dataset(dataset, "dev") if i.kind in CORE_KINDS]
     # No warm-up pass: latency is not gated, and warming would answer every question twice.
     result = run(
         items, ["hybrid"], Settings(data_dir=path), split="dev", warm=False, progress=False

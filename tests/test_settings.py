@@ -20,7 +20,7 @@ def test_environment_then_code_overrides():
         ({"chunk_overlap": 500}, "chunk_overlap"),
         ({"chroma_url": "localhost:8000"}, "http://host:port"),
         ({"chunker": "words"}, "chunker\\)='words'"),
-        ({"answer_mode": "gpt"}, "ACCORD_ANSWER_MODE .*extractive, openai, ollama"),
+        ({"answer_mode": "gpt"}, "ACCORD_ANSWER_MODE .*extractive, local, openai, ollama"),
         ({"abstain_threshold": -5}, "ACCORD_ABSTAIN_THRESHOLD .* between"),
         ({"torch_threads": -1}, "ACCORD_TORCH_THREADS"),
         ({"lock_timeout": -1}, "ACCORD_LOCK_TIMEOUT"),

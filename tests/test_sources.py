@@ -139,3 +139,41 @@ def test_discover_walks_folders_and_skips_readme_hidden_and_unsupported(tmp_path
 
 def test_slugify():
     assert slugify("EU AI Act (2024) — overview") == "eu-ai-act-2024-overview"
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("status: in force", "status 'in force' is not one of proposed"),
+        ("status: [adopted]", "is not one of"),
+        ("updated: 1 July 2026", "updated '1 July 2026' is not an ISO date"),
+        ("updated: 2026-13", "is not an ISO date"),
+    ],
+)
+def test_a_bad_status_or_updated_date_names_the_file_and_the_fix(tmp_path, front, reason):
+    path = write(tmp_path / "article.md", f"---\ntitle: x\n{front}\n---\n\nBody text.\n")
+    with pytest.raises(SourceError) as info:
+        load(str(path))
+    assert str(info.value).startswith("article.md: ")
+    assert reason in str(info.value)
+
+
+def test_status_and_updated_are_optional_and_normalised(tmp_path):
+    bare = load(str(write(tmp_path / "bare.md", "---\ntitle: x\n---\n\nBody text.\n")))
+    assert "status" not in bare.metadata and "updated" not in bare.metadata
+    doc = load(
+        str(write(tmp_path / "a.md", "---\nstatus: In-Force\nupdated: 2026-06-30\n---\n\nBody.\n"))
+    )
+    assert doc.metadata["status"] == "in-force" and doc.metadata["updated"] == "2026-06-30"
+    year = load(str(write(tmp_path / "b.md", "---\nupdated: 2026\n---\n\nBody.\n")))
+    assert year.metadata["updated"] == "2026"
+
+
+def test_every_shipped_article_says_its_status_and_how_current_it_is():
+    from bot.sources import STATUSES
+
+    corpus = FIXTURE_CORPUS.parent.parent.parent / "corpus"
+    for path in sorted(corpus.glob("*.md")):
+        meta = load(str(path)).metadata
+        assert meta.get("status") in STATUSES, path.name
+        assert meta.get("updated"), path.name

@@ -147,6 +147,10 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             )
             quote = card1.locator("mark.accord-quote").first.inner_text()
             assert "Bletchley Park" in quote and quote.rstrip(".") in text
+            # Each answer says what wrote it and that its sentences were checked.
+            expect(first.locator(".accord-foot")).to_contain_text("extractive")
+            expect(first.locator(".accord-foot")).to_contain_text("sentences verified")
+            expect(first.locator(".accord-verify-ok")).to_be_visible()
 
             # Hovering a marker brings its card into view and flashes it.
             page.mouse.move(0, 0)
@@ -196,6 +200,13 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             assert page.locator("a[href^='javascript:']").count() == 0
             hrefs = unsafe.locator("a.accord-link").evaluate_all("els => els.map(a => a.href)")
             assert hrefs == ["https://example.org/montevideo-pledge"], hrefs
+            # No javascript: or data: link anywhere (any case), and the document's unbroken
+            # 400-character identifier wraps instead of widening the page.
+            schemes = page.locator("a[href]").evaluate_all(
+                "els => els.map(a => a.getAttribute('href').trim().toLowerCase())"
+            )
+            assert not [h for h in schemes if h.startswith(("javascript:", "data:"))], schemes
+            assert_no_sideways_scroll(page)
 
             desktop = OUTPUT / "chat-desktop.png"
             page.screenshot(path=str(desktop), full_page=True)
@@ -215,6 +226,24 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             assert rating["citations"] and rating["citations"][0]["doc_id"] == "unsafe-markup"
             assert comment["kind"] == "comment"
             assert comment["comment"] == "Clear, and the markup stayed inert."
+
+            # 5b. Questions full of markup, or too long, are shown as text and never run.
+            hostile = ask(
+                page,
+                '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+                " What does the Montevideo pledge ask ministries to publish?",
+            )
+            check_markers_match_cards(hostile)
+            expect(page.locator("#accord-chat .accord-q").last).to_contain_text("<script>")
+            too_long = "W" * 2500
+            page.locator("#accord-question textarea").fill(too_long)
+            page.locator("#accord-ask").click()
+            expect(page.locator("#accord-chat .accord-error").last).to_contain_text(
+                "keep it under 2,000"
+            )
+            assert page.evaluate("typeof window.__pwned") == "undefined"
+            assert chat.locator("script, img[src='x']").count() == 0
+            assert_no_sideways_scroll(page)
 
             # 6. Upload: one good file and one that cannot be read, each with its result.
             good = tmp_path / "lisbon-audit-charter.md"
@@ -271,7 +300,24 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
                 "EU AI Act"
             )
 
-            # 10. Phone width: one column, nothing wider than the screen.
+            # 10. The answer mode selector: the local model writes, and says so; a sentence
+            # its citation does not support is marked, with the reason on hover.
+            page.locator("#accord-mode input").click()
+            page.get_by_role("option", name=re.compile(r"^local · ")).click()
+            page.keyboard.press("Escape")
+            generated = ask(page, "Who hosted the first AI Safety Summit?")
+            expect(generated.locator(".accord-foot")).to_contain_text("local · SmolLM2")
+            flagged = generated.locator(".accord-unsupported")
+            for i in range(flagged.count()):
+                assert flagged.nth(i).get_attribute("title").startswith("Not verified: ")
+            if flagged.count():
+                expect(generated.locator(".accord-verify-warn")).to_contain_text("not verified")
+            if generated.locator("a.accord-cite").count():
+                check_markers_match_cards(generated)
+            else:  # the tiny model cited nothing: then no sentence may pass as checked
+                assert flagged.count() >= 1
+
+            # 11. Phone width: one column, nothing wider than the screen.
             page.set_viewport_size({"width": 390, "height": 844})
             page.wait_for_timeout(300)
             widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -288,6 +334,11 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
     assert not errors, f"JavaScript errors on the page: {errors}"
     with capsys.disabled():
         print(f"\nscreenshots: {desktop}\n             {phone}")
+
+
+def assert_no_sideways_scroll(page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] + 1, widths
 
 
 def answer_count(page) -> int:

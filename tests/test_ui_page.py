@@ -91,7 +91,7 @@ def test_empty_question_does_nothing(data_dir):
 
 def test_ask_api_accepts_json_strings_and_rejects_wrong_shapes(data_dir):
     class AskBot(StubBot):
-        def ask(self, question, history=None, filters=None):
+        def ask(self, question, history=None, filters=None, answerer=None):
             self.seen.append((question, history, filters))
             return Answer(question, "ok", [], False, [], {})
 
@@ -121,7 +121,7 @@ class ClosingBot(StubBot):
         super().__init__(data_dir)
         self.closed = False
 
-    def stream(self, question, history=None, filters=None):
+    def stream(self, question, history=None, filters=None, answerer=None):
         try:
             yield from super().stream(question, history, filters)
         except GeneratorExit:
@@ -160,3 +160,20 @@ def test_a_question_that_cannot_be_asked_shows_why_and_stays_out_of_history(data
     assert log[2]["html"] == '<div class="accord-q">&lt;b&gt;When?&lt;/b&gt;</div>'
     assert "accord-error" in log[3]["html"] and "is not a date" in log[3]["html"]
     assert ChatPage.history(log) == ChatPage.history(answered) and len(answered) == 2
+
+
+def test_the_page_offers_only_the_modes_it_was_given_and_says_why(data_dir):
+    from bot.modes import ModeOption
+    from bot.settings import Settings
+
+    bot = StubBot(data_dir)
+    bot.settings = Settings(data_dir=data_dir, answer_mode="ollama")
+    page = ChatPage(bot, modes=[ModeOption("extractive", "extractive (no model)")])
+    assert page.default_mode() == "extractive (no model)"
+    assert "ACCORD_ANSWER_MODE=ollama does not work here" in page.unavailable[0]
+    list(page.respond("Where?", [], None, "extractive (no model)"))
+    assert bot.answered_by == "extractive"
+    log = list(page.respond("Where?", [], None, "ollama · llama3"))[-1]
+    assert "not available here" in log[-1]["text"]
+    with pytest.raises(AccordError, match="not available here"):
+        page.ask_api("Where?", None, None, "ollama")

@@ -143,3 +143,39 @@ def test_upload_results_table_escapes_names_and_counts():
     )
     assert "1 of 2 files indexed; 1 failed" in rendered
     assert "&lt;b&gt;a&lt;/b&gt;.md" in rendered and "✗ failed" in rendered
+
+
+def test_unsupported_sentences_are_marked_with_their_reason():
+    from bot.verification import SentenceCheck
+
+    text = "It was signed in 2023 [1]. It is in force in 11 countries [1]. Nobody knows."
+    first, second, third = (
+        SentenceCheck("It was signed in 2023.", [1], 0.9, True, "", 0, 26),
+        SentenceCheck(
+            "It is in force in 11 countries.", [1], 0.7, False,
+            "the cited passage [1] does not state “11”", 27, 62, ["11"],
+        ),
+        SentenceCheck("Nobody knows.", [], 0.0, False, "no citation", 63, 76),
+    )  # fmt: skip
+    answer = Answer("q", text, [], False, [], {"total": 1.0}, "local", [], 0.9)
+    answer.sentences, answer.model = [first, second, third], "tiny.gguf"
+    rendered = answer_html(answer.to_dict(), "a1")
+    no_live_markup(rendered)
+    flagged = re.findall(r'<span class="accord-unsupported" title="([^"]*)">(.*?)</span>', rendered)
+    assert [t for t, _ in flagged] == [
+        "Not verified: the cited passage [1] does not state “11”",
+        "Not verified: no citation",
+    ]
+    assert "11 countries" in flagged[0][1] and "Nobody knows." in flagged[1][1]
+    assert "signed in 2023" not in "".join(body for _, body in flagged)
+    assert "2 of 3 sentences not verified" in rendered
+    assert "local · tiny.gguf" in rendered and "1/3 sentences verified" in rendered
+
+
+def test_a_fully_verified_answer_says_so_quietly():
+    from bot.verification import SentenceCheck
+
+    answer = Answer("q", "It was signed [1].", [], False, [], {"total": 0.1}, "extractive", [])
+    answer.sentences = [SentenceCheck("It was signed.", [1], 1.0, True, "", 0, 18)]
+    rendered = answer_html(answer.to_dict(), "a2")
+    assert "accord-verify-ok" in rendered and "accord-unsupported" not in rendered

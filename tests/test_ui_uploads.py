@@ -88,3 +88,70 @@ def test_an_upload_that_waits_for_another_ingest_says_so_in_its_progress(data_di
         (0, 1),
         "Another ingest is running (pid 42); waiting up to 600 s for it to finish…",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("..\\..\\evil.md", "evil.md"),
+        ("-rf --no-preserve-root.md", "rf --no-preserve-root.md"),
+        (".bashrc.md", "bashrc.md"),
+        ("名前.md", "upload.md"),
+        ("a" * 240 + ".md", "a" * 100 + ".md"),
+        ("report.md\x00.txt", "report.md.txt"),
+    ],
+)
+def test_hostile_upload_names_are_stored_under_the_uploads_folder(data_dir, tmp_path, name, stored):
+    source = tmp_path / "incoming"
+    source.mkdir()
+    if "\x00" in name:  # no file system allows NUL: check the name alone
+        assert safe_filename(name) == stored
+        return
+    path = source / name
+    path.write_text("# Doc\n\nText.\n")
+    bot = StubBot(data_dir)
+    rows = ChatPage(bot).ingest_uploads([path])
+    assert rows[0].outcome == "added", rows
+    uploads = (data_dir / "uploads").resolve()
+    assert [p.resolve().parent for p in bot.ingested] == [uploads]
+    assert bot.ingested[0].name == stored
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and uploads not in p.parents]
+    assert sorted(p.name for p in outside) == [path.name]  # only the original
+
+
+def test_uploads_over_the_size_limit_or_of_other_types_are_refused_each_with_a_reason(
+    data_dir, tmp_path
+):
+    from bot.settings import Settings
+
+    bot = StubBot(data_dir)
+    bot.settings = Settings(data_dir=data_dir, max_file_bytes=1_000)
+    big = tmp_path / "big.md"
+    big.write_bytes(b"word " * 1_000)
+    exe = tmp_path / "setup.exe"
+    exe.write_bytes(b"MZ")
+    small = tmp_path / "small.md"
+    small.write_text("# Small\n\nText.\n")
+    rows = ChatPage(bot).ingest_uploads([big, exe, small])
+    assert [r.outcome for r in rows] == ["failed", "failed", "added"]
+    assert rows[0].detail == "5,000 bytes is over the limit of 1,000 (ACCORD_MAX_FILE_BYTES)"
+    assert "unsupported file type .exe" in rows[1].detail
+    assert bot.ingested == [data_dir / "uploads" / "small.md"]
+
+
+def test_the_upload_route_keeps_files_in_gradio_s_folder(page_server, tmp_path):
+    """Gradio's own upload route, with a name that tries to climb out: the file lands in
+    GRADIO_TEMP_DIR (under the data dir when app.py runs) and nowhere else."""
+    import os
+    from pathlib import Path
+
+    import httpx
+
+    temp = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    url = page_server.local_url.rstrip("/") + "/gradio_api/upload"
+    response = httpx.post(url, files={"files": ("../../../escape-attempt.md", b"# x\n\ny\n")})
+    assert response.status_code == 200, response.text
+    (stored,) = response.json()
+    assert temp in Path(stored).resolve().parents
+    assert Path(stored).name == "escape-attempt.md"
+    assert not (temp.parent / "escape-attempt.md").exists()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.records import Answer, Citation, IngestReport
+from bot.settings import Settings
 
 UNSAFE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">'
 PART_ONE = Citation(
@@ -32,9 +33,9 @@ def no_live_markup(rendered: str) -> None:
     assert "\n\n" not in rendered, "a blank line would end the HTML block in the chat"
 
 
-class _Settings:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+class _Answerer:
+    def __init__(self, mode: str) -> None:
+        self.name = mode
 
 
 class StubBot:
@@ -48,15 +49,19 @@ class StubBot:
         deltas: Sequence[str] = ("Part one", " [1]."),
         citation: Citation = PART_ONE,
     ) -> None:
-        self.settings = _Settings(data_dir)
+        self.settings = Settings(data_dir=data_dir)
         self.fail = fail
         self.deltas = tuple(deltas)
         self.citation = citation
         self.seen: list[tuple] = []
         self.ingested: list[Path] = []
 
-    def stream(self, question, history=None, filters=None):
+    def answerer_for(self, mode, settings=None):
+        return _Answerer(mode)
+
+    def stream(self, question, history=None, filters=None, answerer=None):
         self.seen.append((question, history, filters))
+        self.answered_by = answerer.name if answerer else ""
         if self.fail:
             raise self.fail
         yield from self.deltas

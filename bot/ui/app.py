@@ -1,11 +1,12 @@
 """The Gradio page's behaviour: event handlers, their wiring, and launch.
 
-Every event has an explicit ``api_name``; only ``/ask``, ``/status`` and ``/documents`` are
-public. With :mod:`bot.ui.layout`, the only module that imports gradio; the package loads it
-on first use of :func:`build_app` or :func:`launch`.
+Every event has an explicit ``api_name``; only ``/ask``, ``/modes``, ``/status`` and
+``/documents`` are public. With :mod:`bot.ui.layout`, the only module that imports gradio; the
+package loads it on first use of :func:`build_app` or :func:`launch`.
 """
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,28 +44,28 @@ class Events:
             gr.Dropdown(choices=choices, value=[d for d in docs_now or [] if d in known]),
         )
 
-    def active_filters(self, issuers, date_from, date_to, doc_ids):
+    def active_filters(self, issuers, date_from, date_to, doc_ids, as_of=None):
         try:
-            filters = make_filters(issuers, date_from, date_to, doc_ids)
+            filters = make_filters(issuers, date_from, date_to, doc_ids, as_of)
         except AccordError as exc:
             return gr.HTML(active_filters_html(error=str(exc)), visible=True)
         titles = self.page.titles() if filters.get("doc_ids") else {}
         summary = active_filters_html(filters_summary(filters, titles))
         return gr.HTML(summary, visible=bool(summary))
 
-    def respond(self, question, log_, issuers, date_from, date_to, doc_ids):
+    def respond(self, question, log_, mode, issuers, date_from, date_to, doc_ids, as_of=None):
         log_ = list(log_ or [])
         if not str(question or "").strip():
             gr.Warning("Type a question first.")
             yield self.page.messages(log_), log_, question
             return
         try:
-            filters = make_filters(issuers, date_from, date_to, doc_ids)
+            filters = make_filters(issuers, date_from, date_to, doc_ids, as_of)
         except AccordError as exc:
             log_ = self.page.failed_turn(log_, question, str(exc))
             yield self.page.messages(log_), log_, question
             return
-        for current in self.page.respond(question, log_, filters):
+        for current in self.page.respond(question, log_, filters, mode):
             yield self.page.messages(current), current, ""
 
     def use_example(self, data: gr.SelectData):
@@ -111,21 +112,45 @@ class Events:
         return upload_results_html(rows), *self.refresh(issuers_now, docs_now), None
 
     def clear_filters(self):
-        return [], None, None, []
+        return [], None, None, [], None
 
-    def ask(self, question: str, history: list | None = None, filters: dict | None = None) -> dict:
+    def export_files(self, log_):
+        """The download buttons' files: the conversation so far as Markdown and as JSON."""
+        return self.page.export(log_, "md"), self.page.export(log_, "json")
+
+    def export(self, answers: list | None = None, kind: str = "markdown") -> str:
+        """Answers (as /ask returns them) as one Markdown document with footnoted sources, or
+        as JSON when kind is "json"."""
+        from bot.export import conversation_json, conversation_markdown
+
+        answers = [a for a in answers or [] if isinstance(a, dict)]
+        return conversation_json(answers) if kind == "json" else conversation_markdown(answers)
+
+    def ask(
+        self,
+        question: str,
+        history: list | None = None,
+        filters: dict | None = None,
+        mode: str | None = None,
+    ) -> dict:
         """Answer a question from the indexed documents.
 
         question: the question. history: earlier turns as [{"role": "user"|"assistant",
         "content": str}]. filters: {"issuers": [...], "date_from": "YYYY-MM-DD",
-        "date_to": "YYYY-MM-DD", "doc_ids": [...]}. Returns the answer text with [n] markers,
+        "date_to": "YYYY-MM-DD", "doc_ids": [...]}. mode: an answer mode from /modes
+        (default: the configured one). Returns the answer text with [n] markers,
         "citations" (number, title, source, date, issuer, quote, passage, spans...),
-        "abstained", and the closest passages.
+        "sentences" (each checked against its citations: support, supported, reason),
+        "abstained", "mode" and "model", and the closest passages.
         """
         try:
-            return self.page.ask_api(question, history, filters)
+            return self.page.ask_api(question, history, filters, mode)
         except AccordError as exc:
             raise gr.Error(str(exc)) from None
+
+    def modes(self) -> list:
+        """The answer modes that work now: [{"mode": ..., "label": ...}]."""
+        return [{"mode": m.mode, "label": m.label} for m in self.page.modes]
 
     def status(self) -> dict:
         """Documents, chunks, last ingest time and issuers in the index."""
@@ -142,14 +167,20 @@ def _wire_chat(app, w: Widgets, ev: Events) -> None:
     gr.on(
         [w.question.submit, w.ask.click],
         ev.respond,
-        [w.question, w.log, *w.filters],
+        [w.question, w.log, w.mode, *w.filters],
         w.chat,
         api_name="chat",
         **asking,
-    )
+    ).then(ev.export_files, w.log, [w.export_md, w.export_json], api_name="export_files", **QUIET)
     w.chatbot.example_select(
         ev.use_example, None, w.question, api_name="use_example", **QUIET
-    ).then(ev.respond, [w.question, w.log, *w.filters], w.chat, api_name="chat_example", **asking)
+    ).then(
+        ev.respond,
+        [w.question, w.log, w.mode, *w.filters],
+        w.chat,
+        api_name="chat_example",
+        **asking,
+    )
     w.new.click(ev.new_chat, None, w.reset, api_name="new_chat", **QUIET)
     w.chatbot.clear(ev.new_chat, None, w.reset, api_name="clear_chat", **QUIET)
 
@@ -189,8 +220,10 @@ def _wire_filters_feedback_uploads(w: Widgets, ev: Events) -> None:
 
 def _wire_api(ev: Events) -> None:
     gr.api(ev.ask, api_name="ask", **ASK)
+    gr.api(ev.modes, api_name="modes")
     gr.api(ev.status, api_name="status")
     gr.api(ev.documents, api_name="documents")
+    gr.api(ev.export, api_name="export")
 
 
 def build_app(bot, examples: Sequence[str] | None = None):
@@ -204,7 +237,7 @@ def build_app(bot, examples: Sequence[str] | None = None):
     page = ChatPage(bot, examples)
     events = Events(page)
     with gr.Blocks(title="Accord — cited answers on AI governance", analytics_enabled=False) as app:
-        widgets = layout(page.examples)
+        widgets = layout(page.examples, page.mode_labels(), page.default_mode())
         _wire_chat(app, widgets, events)
         _wire_filters_feedback_uploads(widgets, events)
         _wire_api(events)
@@ -242,7 +275,16 @@ def launch(
 ):
     """Build and serve the page; returns the Blocks (with ``.local_url``) when not blocking."""
     app = build_app(bot, examples)
+    if not quiet:  # say why a configured answer mode is not on offer, before serving
+        for reason in app.accord_page.unavailable:
+            print(f"answer modes: {reason}", file=sys.stderr)
+        print(f"answer modes: {', '.join(app.accord_page.mode_labels())}", file=sys.stderr)
     app.queue(default_concurrency_limit=4)
+    options = launch_options()
+    if auth is not None:
+        from starlette.middleware import Middleware
+
+        options["app_kwargs"] = {"middleware": [Middleware(LoginRequired)]}
     app.launch(
         server_name=host,
         server_port=port,
@@ -250,6 +292,44 @@ def launch(
         auth_message="Accord: sign in with the user and password from ACCORD_AUTH.",
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
-        **launch_options(),
+        **options,
     )
     return app
+
+
+# What the login form needs before anyone has signed in; nothing in it comes from the index.
+LOGIN_FORM_API = {"app_id", "startup-events", "theme.css", "login_check", "user"}
+
+
+class LoginRequired:
+    """With ACCORD_AUTH set, every ``/gradio_api/…`` route but the login form's own refuses a
+    request without a signed-in session. Gradio checks the login on most routes itself, but
+    not on all (``/cancel``, ``/reset``, ``/token``, ``/runs``, the stream and vibe-editing
+    routes): this closes those, and any route a later Gradio adds, by default."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] in ("http", "websocket") else ""
+        if path.startswith("/gradio_api/"):
+            name = path[len("/gradio_api/") :].strip("/").split("/", 1)[0]
+            if name not in LOGIN_FORM_API and not self._signed_in(scope):
+                from starlette.responses import JSONResponse
+
+                response = JSONResponse({"detail": {"error": "Not authenticated"}}, status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _signed_in(scope) -> bool:
+        from starlette.requests import HTTPConnection
+
+        app = scope.get("app")
+        connection = HTTPConnection(scope)
+        cookie_id = getattr(app, "cookie_id", "")
+        token = connection.cookies.get(f"access-token-{cookie_id}") or connection.cookies.get(
+            f"access-token-unsecure-{cookie_id}"
+        )
+        return token is not None and token in getattr(app, "tokens", {})

@@ -58,13 +58,17 @@ class Widgets:
     date_from: Any
     date_to: Any
     docs: Any
+    as_of: Any
     clear: Any
     files: Any
     upload_result: Any
+    mode: Any
+    export_md: Any
+    export_json: Any
 
     @property
     def filters(self) -> list:
-        return [self.issuers, self.date_from, self.date_to, self.docs]
+        return [self.issuers, self.date_from, self.date_to, self.docs, self.as_of]
 
     @property
     def chat(self) -> list:
@@ -117,6 +121,12 @@ def _chat_column(examples: Sequence[str]) -> dict[str, Any]:
         w["ask"] = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="accord-ask")
     with gr.Row():
         w["new"] = gr.Button("New chat", size="sm", variant="secondary", elem_id="accord-new-chat")
+        w["export_md"] = gr.DownloadButton(
+            "Export (Markdown)", size="sm", variant="secondary", elem_id="accord-export-md"
+        )
+        w["export_json"] = gr.DownloadButton(
+            "Export (JSON)", size="sm", variant="secondary", elem_id="accord-export-json"
+        )
     with gr.Group(visible=False, elem_id="accord-feedback") as w["feedback_box"]:
         w["feedback_note"] = gr.Markdown(elem_id="accord-feedback-note")
         w["comment"] = gr.Textbox(
@@ -126,8 +136,16 @@ def _chat_column(examples: Sequence[str]) -> dict[str, Any]:
     return w
 
 
-def _side_column() -> dict[str, Any]:
+def _side_column(modes: Sequence[str], default: str) -> dict[str, Any]:
     w: dict[str, Any] = {}
+    w["mode"] = gr.Dropdown(
+        label="Answer mode",
+        choices=list(modes),
+        value=default,
+        elem_id="accord-mode",
+        info="Who writes the answer; every sentence is checked against its source",
+        interactive=len(modes) > 1,
+    )
     with gr.Accordion("Filters", open=True, elem_id="accord-filters"):
         w["issuers"] = gr.Dropdown(
             label="Issuer",
@@ -146,6 +164,13 @@ def _side_column() -> dict[str, Any]:
         w["docs"] = gr.Dropdown(
             label="Documents", multiselect=True, choices=[], elem_id="accord-docs"
         )
+        w["as_of"] = gr.DateTime(
+            label="As of",
+            include_time=False,
+            type="string",
+            elem_id="accord-as-of",
+            info="Answer only from documents dated on or before this day",
+        )
         w["clear"] = gr.Button("Clear filters", size="sm", elem_id="accord-clear-filters")
     with gr.Accordion("Add documents", open=False, elem_id="accord-add"):
         w["files"] = gr.File(
@@ -158,7 +183,7 @@ def _side_column() -> dict[str, Any]:
     return w
 
 
-def layout(examples: Sequence[str]) -> Widgets:
+def layout(examples: Sequence[str], modes: Sequence[str] = (), default: str = "") -> Widgets:
     """The components, inside the Blocks being built: header, chat column, side column."""
     w: dict[str, Any] = {"log": gr.State([]), "pending": gr.State(None)}
     with gr.Row(elem_id="accord-header"):
@@ -168,5 +193,5 @@ def layout(examples: Sequence[str]) -> Widgets:
         with gr.Column(scale=3, min_width=330, elem_id="accord-chat-col"):
             w.update(_chat_column(examples))
         with gr.Column(scale=1, min_width=280, elem_id="accord-side"):
-            w.update(_side_column())
+            w.update(_side_column(modes or ["extractive"], default or "extractive"))
     return Widgets(**w)

@@ -26,8 +26,11 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 OPEN, CLOSE = "\ue000", "\ue001"  # a quoted span's edges while its passage is rendered
+FLAG_OPEN, FLAG_CLOSE = "\ue002", "\ue003"  # an unchecked answer sentence's edges
 MARK_OPEN, MARK_CLOSE = '<mark class="accord-quote">', "</mark>"
 _PIECES = re.compile(f"(<[^>]*>|{OPEN}|{CLOSE})")
+_BLOCK_TAG = re.compile(r"</?(?:p|ul|ol|li|h[1-6]|blockquote|table|tr|td|th)\b")
+_FLAG_PIECES = re.compile(f"(<[^>]*>|{FLAG_OPEN}|{FLAG_CLOSE})")
 _HEADING = re.compile(rf"([\s{OPEN}{CLOSE}]*)#{{1,6}}[ \t]+(.*)")
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
@@ -109,6 +112,39 @@ def markdown_html(text: str, uid: str = "", tips: Mapping[int, str] | None = Non
     """Markdown (paragraphs, lists, emphasis, links) as HTML; with ``uid`` each [n] marker
     links to card n of that answer, titled with ``tips[n]``."""
     return _markdown().render(text, {"uid": uid, "tips": tips or {}}).replace("\n", "")
+
+
+def flagged_markdown_html(
+    text: str,
+    flags: Sequence[tuple[int, int, str]],
+    uid: str = "",
+    tips: Mapping[int, str] | None = None,
+) -> str:
+    """:func:`markdown_html` with each ``(start, end, reason)`` span of ``text`` wrapped in a
+    span marked as not supported by its citation, the reason as its tooltip."""
+    text = re.sub(f"[{FLAG_OPEN}{FLAG_CLOSE}]", "\ufffd", text)
+    pieces, pos = [], 0
+    for s, e, _ in sorted(flags):
+        if s < pos:
+            continue
+        pieces += [text[pos:s], FLAG_OPEN, text[s:e], FLAG_CLOSE]
+        pos = e
+    pieces.append(text[pos:])
+    rendered = markdown_html("".join(pieces), uid, tips)
+    reasons = iter(html.escape(r, quote=True) for _, _, r in sorted(flags))
+    out, tag = [], ""
+    for piece in _FLAG_PIECES.split(rendered):
+        if piece == FLAG_OPEN:
+            tag = f'<span class="accord-unsupported" title="Not verified: {next(reasons, "")}">'
+            out.append(tag)
+        elif piece == FLAG_CLOSE:
+            out.append("</span>" if tag else "")
+            tag = ""
+        elif tag and _BLOCK_TAG.match(piece):
+            out += ["</span>", piece, tag]  # a span never crosses a paragraph or list item
+        else:
+            out.append(piece)
+    return re.sub(r'<span class="accord-unsupported" title="[^"]*"></span>', "", "".join(out))
 
 
 # ---------------------------------------------------------------- passages with quoted spans

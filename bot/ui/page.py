@@ -54,7 +54,9 @@ def picked_day(value: Any) -> str:
     return text[:10] if re.match(r"\d{4}-\d\d-\d\d(?:\D|$)", text) else text
 
 
-def make_filters(issuers=None, date_from=None, date_to=None, doc_ids=None) -> dict[str, Any]:
+def make_filters(
+    issuers=None, date_from=None, date_to=None, doc_ids=None, as_of=None
+) -> dict[str, Any]:
     """The filter widgets' values as a filters dict holding only what is set, checked by
     ``Filters.of`` (a bad date raises an AccordError naming it)."""
     filters = Filters.of(
@@ -63,6 +65,7 @@ def make_filters(issuers=None, date_from=None, date_to=None, doc_ids=None) -> di
             "date_from": picked_day(date_from),
             "date_to": picked_day(date_to),
             "doc_ids": [str(d) for d in doc_ids or []],
+            "as_of": picked_day(as_of),
         }
     )
     return {k: v for k, v in asdict(filters).items() if v}
@@ -98,9 +101,46 @@ def _json_arg(value: Any, name: str, kind: type) -> Any:
 class ChatPage:
     """What the page does, independent of Gradio: each method takes and returns plain data."""
 
-    def __init__(self, bot, examples: Sequence[str] | None = None) -> None:
+    def __init__(self, bot, examples: Sequence[str] | None = None, modes=None) -> None:
+        """``modes``: the answer modes to offer (bot.modes.ModeOption); by default those that
+        work now, found once here."""
         self.bot = bot
         self.examples = tuple(examples or EXAMPLES)
+        self.unavailable: list[str] = []  # why configured modes are not offered
+        if modes is None:
+            from bot.modes import available_modes
+
+            modes, self.unavailable = available_modes(bot.settings)
+        self.modes = list(modes)
+        wanted = bot.settings.answer_mode
+        if not any(m.mode == wanted for m in self.modes):
+            self.unavailable.insert(
+                0,
+                f"ACCORD_ANSWER_MODE={wanted} does not work here, so the page starts in "
+                f"{self.modes[0].mode} mode",
+            )
+            log.warning("%s", self.unavailable[0])
+
+    # ---- answer modes
+    def mode_labels(self) -> list[str]:
+        return [m.label for m in self.modes]
+
+    def default_mode(self) -> str:
+        """The configured answer mode when it works, else the first (extractive)."""
+        wanted = self.bot.settings.answer_mode
+        return next((m.label for m in self.modes if m.mode == wanted), self.modes[0].label)
+
+    def answerer(self, choice: str | None):
+        """The backend for a selector label or a mode name; unknown choices are refused, so
+        an answer never comes silently from another mode."""
+        choice = str(choice or "").strip() or self.default_mode()
+        for option in self.modes:
+            if choice in (option.label, option.mode):
+                return self.bot.answerer_for(option.mode, option.settings)
+        raise AccordError(
+            f"answer mode {choice!r} is not available here; choose one of: "
+            + ", ".join(self.mode_labels())
+        )
 
     @property
     def data_dir(self) -> Path:
@@ -152,7 +192,11 @@ class ChatPage:
         return [*log_, _entry("user", question, question_html(question)), _error_entry(message)]
 
     def respond(
-        self, question: str, log_: list[dict], filters: dict[str, Any] | None = None
+        self,
+        question: str,
+        log_: list[dict],
+        filters: dict[str, Any] | None = None,
+        mode: str | None = None,
     ) -> Iterator[list[dict]]:
         """Yield the conversation log after each change: the question, each streamed piece of
         the answer, then the final answer with its source cards (or the error)."""
@@ -169,7 +213,8 @@ class ChatPage:
         yield log_
         text, answer = "", None
         try:
-            for event in self._events(question, history, filters):
+            answerer = self.answerer(mode)
+            for event in self._events(question, history, filters, answerer):
                 if isinstance(event, str):
                     text += event
                     log_[-1] = _entry("assistant", text, streaming_html(text, uid, chip))
@@ -193,11 +238,13 @@ class ChatPage:
         log_[-1] = _entry("assistant", answer.text, answer_html(data, uid, chip), True, answer=data)
         yield log_
 
-    def _events(self, question: str, history: list[dict], filters: dict[str, Any]) -> Iterator:
+    def _events(
+        self, question: str, history: list[dict], filters: dict[str, Any], answerer=None
+    ) -> Iterator:
         """The bot's stream, closed as soon as the page stops reading it (a closed tab). The
         page needs no lock of its own: each question reads one index snapshot, and an upload
         never waits for a question (see :class:`bot.Bot`)."""
-        stream = self.bot.stream(question, history, filters or None)
+        stream = self.bot.stream(question, history, filters or None, answerer=answerer)
         try:
             yield from stream
         finally:
@@ -239,9 +286,36 @@ class ChatPage:
         """Copy each file into <data_dir>/uploads, ingest it, and say what happened to it."""
         return ingest_uploads(self.bot, self.uploads_dir, paths, progress)
 
+    # ---- export
+    @staticmethod
+    def answers(log_: Sequence[dict]) -> list[dict[str, Any]]:
+        """The conversation's answers (``Answer.to_dict()`` plus filters), oldest first."""
+        return [e["answer"] for e in log_ or [] if e.get("answer")]
+
+    def export(self, log_: Sequence[dict], kind: str = "md") -> Path | None:
+        """The conversation written to <data_dir>/exports as Markdown ("md") or JSON; None
+        while there is no answer to export."""
+        from bot.export import conversation_json, conversation_markdown
+
+        answers = self.answers(log_)
+        if not answers:
+            return None
+        folder = self.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        body = conversation_json(answers) if kind == "json" else conversation_markdown(answers)
+        path = folder / f"accord-conversation-{stamp}-{uuid.uuid4().hex[:6]}.{kind}"
+        path.write_text(body, encoding="utf-8")
+        return path
+
     # ---- API
-    def ask_api(self, question: str, history: Any = None, filters: Any = None) -> dict:
+    def ask_api(
+        self, question: str, history: Any = None, filters: Any = None, mode: Any = None
+    ) -> dict:
         history = _json_arg(history, "history", list) or []
         filters = _json_arg(filters, "filters", dict) or None
-        answer = self.bot.ask(question, history, filters)
+        if mode is not None and not isinstance(mode, str):
+            raise AccordError("mode must be the name of an answer mode, e.g. 'extractive'")
+        answerer = self.answerer(mode)
+        answer = self.bot.ask(question, history, filters, answerer=answerer)
         return answer_data(answer, asdict(Filters.of(filters)) if filters else {})

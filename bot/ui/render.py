@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.ui.markup import esc, highlight, http_url, markdown_html, merge_spans
+from bot.ui.markup import (
+    esc,
+    flagged_markdown_html,
+    highlight,
+    http_url,
+    markdown_html,
+    merge_spans,
+)
 
 EXCERPT_CHARS = 700  # passages longer than this show a window around the quote
 CONTEXT_CHARS = 240  # characters of context either side of the quoted span(s)
@@ -105,6 +112,8 @@ def _card(
         bits.append(f'<span class="accord-issuer">{esc(item["issuer"])}</span>')
     if item.get("date"):
         bits.append(f'<span class="accord-date">{esc(item["date"])}</span>')
+    if item.get("section"):
+        bits.append(f'<span class="accord-section">{esc(item["section"])}</span>')
     refs = item if refs_from is None else refs_from
     links = source_links(str(item.get("source") or ""), refs)
     if links:
@@ -146,9 +155,93 @@ def closest_card(passage: Mapping[str, Any], uid: str, rank: int) -> str:
 # ---------------------------------------------------------------- messages
 
 
-def answer_text_html(text: str, uid: str, tips: Mapping[int, str] | None = None) -> str:
-    """The answer's markdown as HTML, each [n] marker a link to card n of this answer."""
-    return f'<div class="accord-text">{markdown_html(text, uid, tips)}</div>'
+def answer_text_html(
+    text: str,
+    uid: str,
+    tips: Mapping[int, str] | None = None,
+    flags: Sequence[tuple[int, int, str]] = (),
+) -> str:
+    """The answer's markdown as HTML, each [n] marker a link to card n of this answer, each
+    ``flags`` span (a sentence its citation does not support) marked with its reason."""
+    body = (
+        flagged_markdown_html(text, flags, uid, tips) if flags else markdown_html(text, uid, tips)
+    )
+    return f'<div class="accord-text">{body}</div>'
+
+
+def _flags(answer: Mapping[str, Any]) -> list[tuple[int, int, str]]:
+    return [
+        (int(s["start"]), int(s["end"]), str(s.get("reason") or "not supported"))
+        for s in answer.get("sentences") or []
+        if not s.get("supported")
+    ]
+
+
+def verification_html(answer: Mapping[str, Any]) -> str:
+    """What the check of each sentence against its citation found: a quiet line when every
+    sentence holds, else each unsupported sentence with the reason (and what strict mode
+    removed)."""
+    checked = answer.get("sentences") or []
+    dropped = answer.get("dropped") or []
+    if not checked and not dropped:
+        return ""
+    bad = [s for s in checked if not s.get("supported")]
+    ok = len(checked) - len(bad)
+    found = sum(1 for s in checked if s.get("attributed"))
+    note = (
+        f" The model cited no source for {found} of them; Accord found the passage that "
+        "states each one."
+        if found
+        else ""
+    )
+    if not bad and not dropped:
+        return (
+            '<div class="accord-verify accord-verify-ok">✓ Every sentence checked against the '
+            f"passage it cites.{esc(note)}</div>"
+        )
+    items = "".join(
+        f"<li><q>{esc(s.get('text', ''))}</q> — {esc(s.get('reason', ''))}</li>" for s in bad
+    )
+    removed = "".join(
+        f"<li><q>{esc(s.get('text', ''))}</q> — {esc(s.get('reason', ''))}</li>" for s in dropped
+    )
+    parts = []
+    if bad:
+        parts.append(
+            f"<strong>{len(bad)} of {len(checked)} sentences not verified</strong> "
+            f"(marked in the answer; {ok} verified).{esc(note)}<ul>{items}</ul>"
+        )
+    if removed:
+        parts.append(
+            f"<strong>Strict mode removed {len(dropped)} sentence"
+            f"{'s' if len(dropped) != 1 else ''}</strong> its citations did not support:"
+            f"<ul>{removed}</ul>"
+        )
+    return f'<div class="accord-verify accord-verify-warn" role="note">{"".join(parts)}</div>'
+
+
+def _foot(answer: Mapping[str, Any]) -> str:
+    """Who wrote the answer, how it checked out, how the question was searched, how long."""
+    bits = []
+    mode = str(answer.get("mode") or "")
+    model = str(answer.get("model") or "")
+    if mode:
+        bits.append(
+            f'<span class="accord-mode">{esc(mode)}{" · " + esc(model) if model else ""}</span>'
+        )
+    checked = answer.get("sentences") or []
+    if checked:
+        ok = sum(1 for s in checked if s.get("supported"))
+        bits.append(f"{ok}/{len(checked)} sentences verified")
+    seconds = (answer.get("timings") or {}).get("total")
+    if seconds is not None:
+        bits.append(f"{float(seconds):.1f} s")
+    foot = f'<div class="accord-foot">{" · ".join(bits)}</div>' if bits else ""
+    if answer.get("standalone"):
+        foot += (
+            f'<div class="accord-standalone">Searched as: <q>{esc(answer["standalone"])}</q></div>'
+        )
+    return foot
 
 
 def question_html(text: str) -> str:
@@ -198,15 +291,57 @@ def answer_html(answer: Mapping[str, Any], uid: str, chip: str = "") -> str:
         if cards
         else ""
     )
-    seconds = (answer.get("timings") or {}).get("total")
-    foot = ""
-    if seconds is not None:
-        foot = (
-            f'<div class="accord-foot">{esc(answer.get("mode", ""))} · {float(seconds):.1f} s</div>'
-        )
+    text = answer_text_html(answer.get("text", ""), uid, tips, _flags(answer))
     return (
         f'<div class="accord-answer" id="{uid}">{chip}'
-        f"{answer_text_html(answer.get('text', ''), uid, tips)}{sources}{foot}</div>"
+        f"{text}{verification_html(answer)}{policy_html(answer, uid)}{sources}{_foot(answer)}</div>"
+    )
+
+
+def _cite(number: Any, uid: str) -> str:
+    n = int(number)
+    return f'<a class="accord-cite" href="#{uid}-{n}" data-n="{n}">[{n}]</a>'
+
+
+def timeline_html(events: Sequence[Mapping[str, Any]], uid: str) -> str:
+    """The dated events of a timeline answer, in date order, each linked to its source card."""
+    if not events:
+        return ""
+    items = "".join(
+        f'<li><span class="accord-when">{esc(e["date"])}</span> {esc(e["text"])} '
+        f"{_cite(e['citation'], uid)}</li>"
+        for e in events
+    )
+    return (
+        '<div class="accord-timeline"><div class="accord-sources-title">Timeline</div>'
+        f"<ol>{items}</ol></div>"
+    )
+
+
+def comparison_html(table: Mapping[str, Any] | None, uid: str) -> str:
+    """A comparison answer's table: one column per instrument, one row per aspect."""
+    if not table:
+        return ""
+    head = "".join(f"<th>{esc(name)}</th>" for name in table["instruments"])
+    rows = []
+    for aspect, cells in zip(table["aspects"], table["rows"], strict=True):
+        tds = "".join(
+            f"<td>{esc(c['text'])} {_cite(c['citation'], uid)}</td>"
+            if c.get("citation")
+            else f'<td class="accord-not-stated">{esc(c["text"])}</td>'
+            for c in cells
+        )
+        rows.append(f"<tr><th>{esc(aspect)}</th>{tds}</tr>")
+    return (
+        '<div class="accord-comparison"><table><thead><tr><th></th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def policy_html(answer: Mapping[str, Any], uid: str) -> str:
+    """What a policy reader gets beyond the text: a timeline or a comparison table."""
+    return timeline_html(answer.get("timeline") or [], uid) + comparison_html(
+        answer.get("comparison"), uid
     )
 
 
@@ -231,6 +366,8 @@ def filters_summary(filters: Mapping[str, Any], titles: Mapping[str, str] | None
         bits.append(f"from {filters['date_from']}")
     if filters.get("date_to"):
         bits.append(f"to {filters['date_to']}")
+    if filters.get("as_of"):
+        bits.append(f"as of {filters['as_of']}")
     if filters.get("doc_ids"):
         names = [titles.get(d, d) for d in filters["doc_ids"]]
         label = "document" if len(names) == 1 else "documents"

@@ -63,7 +63,20 @@ def ingest_upload(
         return UploadResult(
             original, "failed", f"unsupported file type {suffix or '(none)'}; use {kinds}"
         )
+    limit = getattr(bot.settings, "max_file_bytes", None)
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        return UploadResult(original, "failed", f"could not be read ({exc.strerror})")
+    if limit is not None and size > limit:
+        return UploadResult(
+            original,
+            "failed",
+            f"{size:,} bytes is over the limit of {limit:,} (ACCORD_MAX_FILE_BYTES)",
+        )
     target = folder / name
+    if target.resolve().parent != folder.resolve():  # a link planted in the folder
+        return UploadResult(original, "failed", "refused: the name leads out of the uploads folder")
     backup = target.read_bytes() if target.exists() else None
     try:
         shutil.copyfile(path, target)
