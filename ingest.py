@@ -6,8 +6,6 @@ import argparse
 import logging
 import sys
 
-from bot import AccordError, Bot
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -36,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
+    from bot import AccordError, Bot  # after parsing: --help and usage errors stay instant
+
     try:
         bot = Bot(data_dir=args.data_dir, chroma_url=args.chroma_url)
         report = bot.ingest(

@@ -7,7 +7,10 @@ passed, so Chroma never downloads its default model.
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import urlparse
+
+import numpy as np
 
 from bot.embeddings import Embedder, LangChainEmbeddings
 from bot.errors import StoreError
@@ -37,10 +40,19 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
 
 
 class VectorStore:
+    """Vectors and the metadata filters need, nothing else: chunk texts live in the catalog, so
+    Chroma is not given them (storing them doubled its write time, for a full-text index
+    nothing reads)."""
+
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
+        self.embedder = embedder
         self.embeddings = LangChainEmbeddings(embedder)
         self._lc = None
+        self._chroma = None
+        self._collection = None
+        self._opening = threading.Lock()
+        self._max_batch = 0
 
     @property
     def where(self) -> str:
@@ -70,50 +82,93 @@ class VectorStore:
             ) from None
 
     @property
+    def collection(self):
+        """The Chroma collection, opened on first use (by one thread; an ingest opens it in the
+        background while the first documents are read and embedded)."""
+        if self._collection is None:
+            with self._opening:
+                if self._collection is None:
+                    client = self._client()
+                    self._collection = self._call(
+                        client.get_or_create_collection,
+                        name=self.settings.collection,
+                        metadata={"hnsw:space": "cosine"},
+                        embedding_function=None,
+                    )
+                    self._chroma = client
+        return self._collection
+
+    @property
     def lc(self):
-        """The langchain-chroma vector store, created on first use."""
+        """The same collection as a langchain-chroma vector store, for LangChain code."""
         if self._lc is None:
             from langchain_chroma import Chroma
 
             self._lc = Chroma(
                 collection_name=self.settings.collection,
                 embedding_function=self.embeddings,
-                client=self._client(),
+                client=self._chroma_client(),
                 collection_metadata={"hnsw:space": "cosine"},
             )
         return self._lc
 
-    def add(self, chunks: list[Chunk]) -> None:
+    @property
+    def max_batch(self) -> int:
+        """Records one write may carry (Chroma refuses a larger call whole: 5,461 locally)."""
+        if not self._max_batch:
+            self._max_batch = int(self._call(self._chroma_client().get_max_batch_size))
+        return self._max_batch
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray | None = None) -> None:
+        """Store ``chunks`` with their ``vectors`` (embedded here when not given), in writes of
+        at most :attr:`max_batch` records, so a document of any size fits."""
         if not chunks:
             return
-        self._call(
-            self.lc.add_texts,
-            texts=[c.context_text for c in chunks],
-            metadatas=[chunk_metadata(c) for c in chunks],
-            ids=[c.chunk_id for c in chunks],
-        )
+        if vectors is None:
+            vectors = self.embedder.embed_passages([c.context_text for c in chunks])
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        step = self.max_batch
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            self._call(
+                self.collection.upsert,
+                ids=[c.chunk_id for c in part],
+                embeddings=np.asarray(vectors[start : start + step], dtype=np.float32),
+                metadatas=[chunk_metadata(c) for c in part],
+            )
 
     def delete_document(self, doc_id: str) -> None:
         """Delete by metadata, not ids, so leftovers of an interrupted ingest go too."""
-        self._call(self.lc._collection.delete, where={"doc_id": doc_id})
+        self._call(self.collection.delete, where={"doc_id": doc_id})
 
     def search(self, vector: list[float], k: int, where: dict | None) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity), best first."""
-        if self.count() == 0:
-            return []
-        hits = self._call(
-            self.lc.similarity_search_by_vector_with_relevance_scores,
-            embedding=vector,
-            k=k,
-            filter=where,
+        """(chunk_id, cosine similarity), best first (an empty collection finds nothing)."""
+        found = self._call(
+            self.collection.query,
+            query_embeddings=[vector],
+            n_results=k,
+            where=where,
+            include=["metadatas", "distances"],
         )
-        return [(doc.metadata["chunk_id"], 1.0 - float(distance)) for doc, distance in hits]
+        return [
+            (meta["chunk_id"], 1.0 - float(distance))
+            for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True)
+        ]
 
     def count(self) -> int:
-        return self._call(self.lc._collection.count)
+        return self._call(self.collection.count)
 
     def reset(self) -> None:
-        self._call(self.lc.reset_collection)
+        client = self._chroma_client()
+        with self._opening:
+            self._call(client.delete_collection, self.settings.collection)
+            self._collection = self._lc = None
+        self.collection  # noqa: B018 - opens the new, empty collection
+
+    def _chroma_client(self):
+        self.collection  # noqa: B018 - opens the client with it
+        return self._chroma
 
     def _call(self, fn, *args, **kwargs):
         try:

@@ -96,23 +96,24 @@ def test_a_file_that_breaks_keeps_its_last_good_version(data_dir, corpus_copy):
 
 def test_an_interrupted_ingest_is_completed_by_the_next_run(data_dir, corpus_copy, monkeypatch):
     bot = Bot(data_dir=data_dir)
-    store = bot.index.store
-    real_add = store.add
-    added = []
+    catalog = bot.index.catalog
+    real_put = catalog.put
+    committed = []
 
-    def add_then_die(chunks):
-        real_add(chunks)
-        added.append(chunks[0].doc_id)
-        if len(added) == 2:
-            raise KeyboardInterrupt  # after vectors, before the catalog commit
+    def put_then_die(doc, chunks):
+        if committed:
+            raise KeyboardInterrupt  # the vectors are stored; the catalog commit never happens
+        real_put(doc, chunks)
+        committed.append(doc.doc_id)
 
-    monkeypatch.setattr(store, "add", add_then_die)
+    monkeypatch.setattr(catalog, "put", put_then_die)
     with pytest.raises(KeyboardInterrupt):
         bot.ingest([corpus_copy])
-    monkeypatch.setattr(store, "add", real_add)
+    monkeypatch.setattr(catalog, "put", real_put)
+    assert stored_ids(bot) > catalog_ids(bot)  # vectors written beyond the catalog
 
     resumed = Bot(data_dir=data_dir).ingest([corpus_copy])
-    assert resumed.unchanged == added[:1]
+    assert resumed.unchanged == committed
     assert len(resumed.added) == 3
     fresh = Bot(data_dir=data_dir)
     assert stored_ids(fresh) == catalog_ids(fresh)  # no orphan or duplicate vectors
