@@ -62,10 +62,12 @@ def build_citations(
     sentences: Sequence[Sentence],
     cache: VectorCache,
     threshold: float,
+    quoted: bool = False,
 ) -> tuple[list[Citation], list[SentenceCheck]]:
-    """Citations in number order, and the check of every answer sentence against them."""
+    """Citations in number order, and the check of every answer sentence against them
+    (``quoted``: the answer is made of source sentences, checked per cited quote)."""
     by_number = {n: p - 1 for p, n in numbers.items()}
-    checks, quotes = verify(text, by_number, passages, sentences, cache, threshold)
+    checks, quotes = verify(text, by_number, passages, sentences, cache, threshold, quoted)
     best_support: dict[int, float] = {n: 0.0 for n in by_number}
     for check in checks:
         for number in check.citations:

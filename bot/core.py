@@ -281,9 +281,10 @@ class Bot:
             yield declined(ABSTAIN_TEXT)
             return
         threshold = self.settings.support_threshold
+        quoted = answerer.name == "extractive"
         numbers = renumber.numbers
         attributed: list[str] = []
-        if answerer.name != "extractive":
+        if not quoted:
             marked, attributed = attribute(
                 "".join(raw).strip(), passages, sentences, self.vectors, threshold
             )
@@ -292,7 +293,7 @@ class Bot:
                 text = (renumber.feed(marked) + renumber.flush()).strip()
                 numbers = renumber.numbers
         citations, checks = build_citations(
-            text, numbers, passages, sentences, self.vectors, threshold
+            text, numbers, passages, sentences, self.vectors, threshold, quoted
         )
         dropped = []
         if strict and not all(c.supported for c in checks):
@@ -303,7 +304,7 @@ class Bot:
                 return
             text, numbers = renumbered(kept, numbers, len(passages))
             citations, checks = build_citations(
-                text, numbers, passages, sentences, self.vectors, threshold
+                text, numbers, passages, sentences, self.vectors, threshold, quoted
             )
         for check in checks:
             check.attributed = check.text in attributed

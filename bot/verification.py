@@ -29,6 +29,7 @@ from bot.records import Passage
 from bot.text import sentence_spans
 
 MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
+_AFTER_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\](?:\s*\[\d+(?:\s*,\s*\d+)*\])*[.!?]?[\"'”’)]*")
 _LEADING_MARKERS = re.compile(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*")
 
 _WORD_NUMBERS = {
@@ -135,7 +136,7 @@ class FactIndex:
         joined = "\n".join(texts)
         self.numbers = numbers(joined)
         lowered = joined.lower().replace("’", "'")
-        self.words = set(re.findall(r"[a-z][\w'\-]*", lowered))
+        self.words = {re.sub(r"'s$", "", w) for w in re.findall(r"[a-z][\w'\-]*", lowered)}
         self.acronyms = {w for w in _WORD.findall(joined) if w.isupper()} | _initialisms(joined)
 
     def missing(self, sentence: str) -> list[str]:
@@ -149,9 +150,15 @@ class FactIndex:
         return out
 
 
-def split_claims(text: str) -> list[tuple[int, int, str, list[int]]]:
+def split_claims(text: str, at_markers: bool = False) -> list[tuple[int, int, str, list[int]]]:
     """(start, end, text without markers, cited numbers) for each sentence of an answer. A
-    marker that opens the next sentence ("… signed. [2] The …") belongs to the one before."""
+    marker that opens the next sentence ("… signed. [2] The …") belongs to the one before.
+
+    ``at_markers`` cuts after each marker instead: an extractive answer quotes whole source
+    sentences, and a quoted one that holds a full stop ("Independent evaluations. The …")
+    is still one citation's worth of text."""
+    if at_markers:
+        return _units(text)
     claims: list[tuple[int, int, str, list[int]]] = []
     for start, end in sentence_spans(text):
         lead = _LEADING_MARKERS.match(text, start, end)
@@ -171,6 +178,21 @@ def split_claims(text: str) -> list[tuple[int, int, str, list[int]]]:
     return claims
 
 
+def _units(text: str) -> list[tuple[int, int, str, list[int]]]:
+    """The answer cut right after each marker (and the punctuation closing it)."""
+    units, start = [], 0
+    ends = [m.end() for m in _AFTER_MARKER.finditer(text)]
+    for end in [*ends, len(text)]:
+        piece = text[start:end]
+        plain = " ".join(MARKER.sub("", piece).split())
+        if re.search(r"\w", plain):
+            cited = [int(n) for group in MARKER.findall(piece) for n in group.split(",")]
+            lead = len(piece) - len(piece.lstrip())
+            units.append((start + lead, end, plain, list(dict.fromkeys(cited))))
+        start = end
+    return units
+
+
 def verify(
     text: str,
     cited_passages: dict[int, int],
@@ -178,12 +200,14 @@ def verify(
     sentences: Sequence[Sentence],
     cache: VectorCache,
     threshold: float,
+    quoted: bool = False,
 ) -> tuple[list[SentenceCheck], dict[int, dict[int, Sentence]]]:
     """Check each sentence of ``text``; ``cited_passages`` maps citation number -> passage index.
+    ``quoted``: the answer quotes its sources (extractive), checked per cited quote.
 
     Also returns, per citation number, the passage sentences that best matched the claims
     citing it (keyed by their start), which become the citation's quotes."""
-    claims = split_claims(text)
+    claims = split_claims(text, at_markers=quoted)
     quotes: dict[int, dict[int, Sentence]] = {n: {} for n in cited_passages}
     if not claims:
         return [], quotes

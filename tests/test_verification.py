@@ -120,3 +120,18 @@ def test_citations_quote_the_best_matching_sentence_and_strict_renumbering(sourc
     kept, numbers_ = renumbered(text[checks[1].start : checks[1].end], {1: 1, 2: 2}, 2)
     assert kept == "Twenty-eight countries signed the declaration [1]."
     assert numbers_ == {2: 1}
+
+
+def test_a_quoted_answer_is_checked_one_cited_quote_at_a_time(sources):
+    passages, sentences, cache = sources
+    # A source sentence can hold a full stop the answer's sentence splitter cuts at.
+    text = "Independent evaluations. Twenty-eight countries signed the declaration [2]."
+    split, _ = verify(text, {2: 1}, passages, sentences, cache, THRESHOLD)
+    assert [c.reason for c in split] == ["no citation", ""]
+    quoted, _ = verify(text, {2: 1}, passages, sentences, cache, THRESHOLD, quoted=True)
+    assert len(quoted) == 1 and quoted[0].citations == [2] and quoted[0].end == len(text)
+
+
+def test_a_possessive_in_the_passage_states_the_name():
+    facts = FactIndex(["The EU AI Act's obligations apply to providers."])
+    assert facts.missing("Providers follow the AI Act.") == []
