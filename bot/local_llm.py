@@ -12,6 +12,7 @@ every sentence it writes is checked (bot/verification.py).
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -94,6 +95,9 @@ def _load(path: str, context: int, threads: int):
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(f"could not load the local model {path}: {exc}") from None
+    # Freed while the interpreter still works: left to __del__ at exit, llama.cpp's cleanup
+    # runs after its own library handles are gone and prints a TypeError.
+    atexit.register(model.close)
     return model, threading.Lock()
 
 
