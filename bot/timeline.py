@@ -85,7 +85,8 @@ def build_timeline(
     events on or after the date of the best passage's document; "before X" those up to it."""
     if not wants_timeline(question):
         return []
-    dated = [(sentence_date(s.text), s) for s in sorted(sentences, key=lambda s: -s.score)]
+    ranked = sorted(sentences, key=lambda s: -s.score)
+    dated = [(sentence_date(s.text), s) for s in _on_subject(ranked)]
     dated = [(d, s) for d, s in dated if d]
     anchor = date_number(passages[0].chunk.metadata.get("date")) if passages else 0
     if anchor and _AFTER.search(question):
@@ -105,6 +106,22 @@ def build_timeline(
     return [
         TimelineEvent(when, s.text, cite(citations, passages, s), s.doc_id) for when, s in chosen
     ]
+
+
+DOC_SHARE = 0.75  # a document's best sentence must score this share of the best document's
+
+
+def _on_subject(ranked: Sequence) -> list:
+    """The sentences of the documents the question is about: those whose best sentence comes
+    close to the best one's score. "The EU AI Act's timeline" should not list export-control
+    dates that happen to sit in the same retrieved passages."""
+    if not ranked:
+        return []
+    best: dict[str, float] = {}
+    for s in ranked:
+        best.setdefault(s.doc_id, s.score)
+    top = ranked[0].score
+    return [s for s in ranked if best[s.doc_id] >= DOC_SHARE * top]
 
 
 def _key(iso: str) -> int:
