@@ -300,7 +300,32 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
                 "EU AI Act"
             )
 
-            # 10. The answer mode selector: the local model writes, and says so; a sentence
+            # 10. A timeline and a comparison table, their citations linked to source cards,
+            # and the conversation exported as Markdown with matching footnotes.
+            timeline = ask(page, "What is the timeline of the EU AI Act?")
+            events = timeline.locator(".accord-timeline li")
+            assert events.count() >= 2
+            dates = timeline.locator(".accord-timeline .accord-when").all_inner_texts()
+            assert dates == sorted(dates), dates
+            compared = ask(page, "Compare the EU AI Act and the G7 Hiroshima Process")
+            heads = compared.locator(".accord-comparison thead th").all_inner_texts()
+            assert len([h for h in heads if h.strip()]) == 2, heads
+            for answer in (timeline, compared):
+                hrefs = answer.locator(
+                    ".accord-timeline a.accord-cite, .accord-comparison a.accord-cite"
+                ).evaluate_all("els => els.map(a => a.getAttribute('href'))")
+                assert hrefs
+                for href in hrefs:  # every link lands on a card of the same answer
+                    assert answer.locator(href).count() == 1, href
+            with page.expect_download() as download:
+                page.locator("#accord-export-md").click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "Compare the EU AI Act and the G7 Hiroshima Process" in exported
+            used = set(re.findall(r"\[\^([\d.]+)\](?!:)", exported))
+            defined = set(re.findall(r"^\[\^([\d.]+)\]:", exported, re.MULTILINE))
+            assert used and used == defined, (used, defined)
+
+            # 11. The answer mode selector: the local model writes, and says so; a sentence
             # its citation does not support is marked, with the reason on hover.
             page.locator("#accord-mode input").click()
             page.get_by_role("option", name=re.compile(r"^local · ")).click()
@@ -317,7 +342,7 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             else:  # the tiny model cited nothing: then no sentence may pass as checked
                 assert flagged.count() >= 1
 
-            # 11. Phone width: one column, nothing wider than the screen.
+            # 12. Phone width: one column, nothing wider than the screen.
             page.set_viewport_size({"width": 390, "height": 844})
             page.wait_for_timeout(300)
             widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
