@@ -131,3 +131,31 @@ def test_the_hook_is_inert_unless_named(monkeypatch):
     monkeypatch.setenv(faults.ENV, "keyword:1")
     faults.kill_point("catalog")  # another point
     assert set(faults.POINTS) >= {p for p, _ in CASES}
+
+
+@pytest.mark.parametrize(("point", "count"), [("vectors.during", 40), ("catalog", 60)])
+def test_ingest_py_killed_with_sigkill_is_completed_by_the_next_run(tmp_path, point, count):
+    """The real thing once per kind of write: ``ingest.py`` in its own process, SIGKILLed by
+    the hook mid-way through a hundred documents, then run again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    project = Path(__file__).resolve().parent.parent
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    write_corpus(corpus, range(100))
+    env = {**os.environ, "ACCORD_DATA_DIR": str(data), "ACCORD_TORCH_THREADS": "1"}
+    command = [sys.executable, str(project / "ingest.py"), str(corpus)]
+    killed = subprocess.run(
+        command, env={**env, faults.ENV: f"{point}:{count}"}, capture_output=True, timeout=300
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    rerun = subprocess.run(command, env=env, capture_output=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+
+    bot = Bot(data_dir=data)
+    counted = audit(bot.index)
+    assert counted.ok, counted.problems
+    assert counted.documents == 100 == len({d.doc_id for d in bot.documents()})
+    assert counted.catalog_chunks == counted.stored_chunks == counted.snapshot_chunks
