@@ -92,8 +92,8 @@ def date_note(
     if conflict:
         (new_date, new), (old_date, old) = conflict
         text += (
-            f"\n\nSources [{old.number}] ({old_date}) and [{new.number}] ({new_date}) differ on "
-            f"this point; [{new.number}] is the newer and is followed here."
+            f" Where they differ, this answer follows the newer source [{new.number}], dated "
+            f"{new_date}, over [{old.number}], dated {old_date}."
         )
     return text, newest
 
