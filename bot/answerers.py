@@ -204,6 +204,9 @@ class ChatModelAnswerer(Answerer):
     The model reads the best ``llm_passages`` passages, numbered 1..n in the prompt; its
     markers are mapped back to the retrieval order the rest of Accord uses."""
 
+    # What to check when a call fails, for the error message.
+    fix = "Check that the server is running and ACCORD_LLM_BASE_URL and ACCORD_LLM_MODEL name it"
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._model = None
@@ -305,8 +308,7 @@ class ChatModelAnswerer(Answerer):
         except Exception as exc:  # noqa: BLE001 - network/client errors vary by backend
             raise ModelError(
                 f"the {self.name} model {self.model_name!r} at {self.where} failed: "
-                f"{_first_line(exc)}. Check that the server is running and ACCORD_LLM_BASE_URL "
-                "and ACCORD_LLM_MODEL name it"
+                f"{_first_line(exc)}. {self.fix}"
             ) from None
 
     def token_limit(self, tokens: int) -> dict[str, Any]:
@@ -318,6 +320,7 @@ class LocalAnswerer(ChatModelAnswerer):
     """A GGUF model inside this process (llama.cpp), by default the packaged SmolLM2."""
 
     name = "local"
+    fix = "Check that ACCORD_LLM_MODEL names a chat model in GGUF format, or unset it"
 
     @property
     def model_name(self) -> str:
