@@ -5,6 +5,7 @@ from bot.errors import AccordError
 from bot.records import Answer, Chunk, Citation, Document, IngestReport, Passage
 from bot.retrieval import Filters
 from bot.settings import Settings
+from bot.verification import SentenceCheck
 
 
 def __getattr__(name: str):
@@ -27,5 +28,6 @@ __all__ = [
     "Filters",
     "IngestReport",
     "Passage",
+    "SentenceCheck",
     "Settings",
 ]

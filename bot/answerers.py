@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from bot.citations import _PARTIAL
+from bot.citations import MarkerStream
 from bot.errors import AccordError, ConfigError, ModelError, ModelTimeoutError
 from bot.evidence import Sentence
 from bot.records import Passage
 from bot.settings import Settings
 from bot.text import sentence_spans
-from bot.verification import MARKER
 
 
 class Answerer(ABC):
@@ -450,25 +449,12 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0][:300]
 
 
-class MarkerMap:
+class MarkerMap(MarkerStream):
     """Streaming rewrite of the prompt's source numbers into retrieval positions."""
 
     def __init__(self, mapping: dict[int, int]) -> None:
+        super().__init__()
         self.mapping = mapping
-        self._pending = ""
-
-    def feed(self, delta: str) -> str:
-        text = self._pending + delta
-        partial = _PARTIAL.search(text)
-        if partial:
-            self._pending, text = text[partial.start() :], text[: partial.start()]
-        else:
-            self._pending = ""
-        return MARKER.sub(self._replace, text)
-
-    def flush(self) -> str:
-        text, self._pending = self._pending, ""
-        return MARKER.sub(self._replace, text)
 
     def _replace(self, match: re.Match) -> str:
         numbers = [self.mapping.get(int(n), 0) for n in match.group(1).split(",")]

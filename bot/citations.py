@@ -19,13 +19,15 @@ from bot.verification import MARKER, SentenceCheck, verify
 _PARTIAL = re.compile(r"\s?\[[\d,\s]*$")
 
 
-class Renumberer:
-    """Streaming rewrite of [passage] markers into [first-use number] markers."""
+class MarkerStream:
+    """Rewrites [n] markers in text that arrives in pieces: a marker split across two pieces
+    ("… signed [" + "3].") is held back until it is whole. Subclasses say how to rewrite."""
 
-    def __init__(self, passages: int) -> None:
-        self.passages = passages
-        self.numbers: dict[int, int] = {}  # passage index (1-based) -> citation number
+    def __init__(self) -> None:
         self._pending = ""
+
+    def _replace(self, match: re.Match) -> str:
+        raise NotImplementedError
 
     def feed(self, delta: str) -> str:
         text = self._pending + delta
@@ -39,6 +41,15 @@ class Renumberer:
     def flush(self) -> str:
         text, self._pending = self._pending, ""
         return MARKER.sub(self._replace, text)
+
+
+class Renumberer(MarkerStream):
+    """Streaming rewrite of [passage] markers into [first-use number] markers."""
+
+    def __init__(self, passages: int) -> None:
+        super().__init__()
+        self.passages = passages
+        self.numbers: dict[int, int] = {}  # passage index (1-based) -> citation number
 
     def _replace(self, match: re.Match) -> str:
         numbers = []
