@@ -87,30 +87,32 @@ def build_citations(
 
     citations = []
     for number in sorted(by_number):
-        passage = passages[by_number[number]]
-        chunk = passage.chunk
+        chunk = passages[by_number[number]].chunk
         quoted = [quotes[number][k] for k in sorted(quotes[number])]
-        meta = chunk.metadata
-        citations.append(
-            Citation(
-                number=number,
-                doc_id=chunk.doc_id,
-                title=chunk.title,
-                source=str(meta.get("source_url") or meta.get("source") or ""),
-                date=str(meta.get("date", "")),
-                issuer=str(meta.get("issuer", "")),
-                quote=" … ".join(q.text for q in quoted),
-                start=quoted[0].start if quoted else chunk.start,
-                end=quoted[-1].end if quoted else chunk.end,
-                score=round(best_support[number], 4),
-                chunk_id=chunk.chunk_id,
-                passage=chunk.text,
-                passage_start=chunk.start,
-                spans=[(q.start, q.end) for q in quoted],
-                section=label_for(chunk, quoted[0].start if quoted else chunk.start),
-            )
-        )
+        citations.append(citation_for(number, chunk, quoted, best_support[number]))
     return citations, checks
+
+
+def citation_for(number: int, chunk, quoted: Sequence[Sentence], score: float) -> Citation:
+    """Citation ``number`` of ``chunk``, quoting ``quoted`` (its sentences, in text order)."""
+    meta = chunk.metadata
+    return Citation(
+        number=number,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        source=str(meta.get("source_url") or meta.get("source") or ""),
+        date=str(meta.get("date", "")),
+        issuer=str(meta.get("issuer", "")),
+        quote=" … ".join(q.text for q in quoted),
+        start=quoted[0].start if quoted else chunk.start,
+        end=quoted[-1].end if quoted else chunk.end,
+        score=round(float(score), 4),
+        chunk_id=chunk.chunk_id,
+        passage=chunk.text,
+        passage_start=chunk.start,
+        spans=[(q.start, q.end) for q in quoted],
+        section=label_for(chunk, quoted[0].start if quoted else chunk.start),
+    )
 
 
 def renumbered(text: str, numbers: dict[int, int], passages: int) -> tuple[str, dict[int, int]]:

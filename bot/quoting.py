@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.citations import citation_for
 from bot.records import Citation, Passage
-from bot.sections import label_for
 
 
 def cite(citations: list[Citation], passages: Sequence[Passage], sentence) -> int:
@@ -23,25 +23,6 @@ def cite(citations: list[Citation], passages: Sequence[Passage], sentence) -> in
                     f"{citation.quote} … {sentence.text}" if citation.quote else (sentence.text)
                 )
             return citation.number
-    meta = chunk.metadata
     number = max((c.number for c in citations), default=0) + 1
-    citations.append(
-        Citation(
-            number=number,
-            doc_id=chunk.doc_id,
-            title=chunk.title,
-            source=str(meta.get("source_url") or meta.get("source") or ""),
-            date=str(meta.get("date", "")),
-            issuer=str(meta.get("issuer", "")),
-            quote=sentence.text,
-            start=sentence.start,
-            end=sentence.end,
-            score=round(float(sentence.score), 4),
-            chunk_id=chunk.chunk_id,
-            passage=chunk.text,
-            passage_start=chunk.start,
-            spans=[span],
-            section=label_for(chunk, sentence.start),
-        )
-    )
+    citations.append(citation_for(number, chunk, [sentence], sentence.score))
     return number
