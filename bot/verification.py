@@ -212,6 +212,13 @@ def verify(
     if not claims:
         return [], quotes
     claim_vectors = cache.vectors([c[2] for c in claims])
+    indexes: dict[tuple[int, ...], FactIndex] = {}
+
+    def facts_of(cited: tuple[int, ...]) -> FactIndex:  # built once per set of passages
+        if cited not in indexes:
+            indexes[cited] = FactIndex([_facts_text(passages[i]) for i in cited])
+        return indexes[cited]
+
     by_passage: dict[int, list[Sentence]] = {}
     for s in sentences:
         by_passage.setdefault(s.passage, []).append(s)
@@ -237,8 +244,7 @@ def verify(
                 pair_sims = cache.vectors(pairs) @ claim_vectors[row]
                 pair_best = max(pair_best, float(pair_sims.max()))
         support = round(max(best, pair_best, 0.0), 4)
-        facts = FactIndex([_facts_text(passages[cited_passages[n]]) for n in known])
-        missing = facts.missing(plain)
+        missing = facts_of(tuple(sorted(cited_passages[n] for n in known))).missing(plain)
         reason = ""
         if missing:
             listed = ", ".join(f"“{m}”" for m in missing)

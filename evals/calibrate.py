@@ -84,15 +84,17 @@ def calibrate(
     doc_ids = sorted(d.doc_id for d in bot.documents())
     rng = random.Random(seed)
 
-    gold_texts: dict[str, list[str]] = {}
-
-    def support(sentence: str, vector: np.ndarray, doc_id: str) -> float | None:
+    def scored(sentence: str, vector: np.ndarray, doc_id: str) -> tuple[float, list[str]] | None:
+        """The support of ``sentence`` in ``doc_id``, and the passages it was read from."""
         passages = bot.search(sentence, filters={"doc_ids": [doc_id]}, k=3)
         texts = [s.text for s in passage_sentences(passages)]
         if not texts:
             return None
-        gold_texts[sentence] = gold_texts.get(sentence, []) + [p.chunk.text for p in passages]
-        return float((bot.vectors.vectors(texts) @ vector).max())
+        return float((bot.vectors.vectors(texts) @ vector).max()), [p.chunk.text for p in passages]
+
+    def support(sentence: str, vector: np.ndarray, doc_id: str) -> float | None:
+        found = scored(sentence, vector, doc_id)
+        return None if found is None else found[0]
 
     positives: list[float] = []
     negatives: list[float] = []
@@ -110,11 +112,11 @@ def calibrate(
             continue
         vectors = bot.embedder.embed_batch(sentences)
         for sentence, vector in zip(sentences, vectors, strict=True):
-            scores = [s for g in gold if (s := support(sentence, vector, g)) is not None]
-            if not scores:
+            found = [f for g in gold if (f := scored(sentence, vector, g)) is not None]
+            if not found:
                 continue
-            positives.append(max(scores))
-            gold_passages = list(gold_texts.get(sentence, []))
+            positives.append(max(score for score, _ in found))
+            gold_passages = [text for _, texts in found for text in texts]
             for other in rng.sample(others, min(negatives_per_sentence, len(others))):
                 negative = support(sentence, vector, other)
                 if negative is not None:
