@@ -23,6 +23,7 @@ from bot.evidence import (
     VectorCache,
     passage_sentences,
     rank,
+    rerank,
     sentence_features,
 )
 from bot.offline import prepare
@@ -74,6 +75,7 @@ class Bot:
         prepare(self.settings.data_dir)
         self._embedder = embedder
         self._vectors = vectors
+        self._selector = None
         self._index = None
         self._searcher: HybridRetriever | None = None
         self._answerers: dict[str, Any] = {}
@@ -97,6 +99,14 @@ class Bot:
             lambda: get_embedder(
                 self.settings.embedding_model, self.settings.torch_threads, self.settings.precision
             ),
+        )
+
+    @property
+    def selector(self):
+        from bot.selector import get_selector
+
+        return self._once(
+            "_selector", lambda: get_selector(self.settings.torch_threads, self.settings.precision)
         )
 
     @property
@@ -384,7 +394,11 @@ class Bot:
             analysed, sentences, passages, query_vectors, focus_vector, self.vectors
         )
         rank(sentences, rows)
-        return Evidence(analysed, passages, sentences, vectors, rows)
+        best = None
+        if self.settings.selector:
+            asked = standalone or queries[-1]  # a follow-up is scored with its reference resolved
+            best = rerank(asked, sentences, passages, self.selector, self.settings.rerank)
+        return Evidence(analysed, passages, sentences, vectors, rows, best)
 
     def _decline_reason(self, question, analysed, sentences, closeness, snapshot) -> str:
         """Why the documents cannot answer, or "" when they can."""
@@ -398,7 +412,7 @@ class Bot:
             if unknown:
                 listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
                 return f"The indexed documents never mention {listed}."
-        if closeness >= self.settings.abstain_threshold:
+        if closeness >= self.settings.decline_below:
             return ""
         top = sorted(sentences, key=lambda s: -s.score)[:3]
         missing = missing_terms(analysed, " ".join(s.text for s in top))

@@ -50,6 +50,9 @@ class Evidence:
     sentences: list[Sentence]
     vectors: np.ndarray  # one per sentence
     rows: np.ndarray  # ranker features, one row per sentence
+    # The selector's best answer probability, when it scored the sentences: the abstention
+    # signal in place of closeness.
+    answer_score: float | None = None
 
     def closeness(self) -> float:
         """How close the closest sentence comes to the question: its cosine (with its heading)
@@ -57,6 +60,8 @@ class Evidence:
         the evidence figure the eval sweeps to draw the abstention trade-off. On the dev items
         of both sets it separates answerable from unanswerable questions as well as the
         ranker's score or the cosine alone, and it does not penalise short questions."""
+        if self.answer_score is not None:
+            return self.answer_score
         if not len(self.sentences):
             return 0.0
         cos, lex = FEATURES.index("cos_context"), FEATURES.index("lex_sentence")
@@ -184,7 +189,35 @@ def rank(sentences: list[Sentence], rows: np.ndarray) -> None:
         sentence.score = float(score)
 
 
+def rerank(
+    question: str, sentences: list[Sentence], passages: Sequence[Passage], selector, limit: int
+) -> float:
+    """Rescore the ranker's ``limit`` best sentences, and each passage's best two, with the
+    selector; the rest keep a thousandth of their score, so they still sort among themselves
+    but never above a rescored one. Returns the best answer probability (0 when there is no
+    sentence)."""
+    if not sentences:
+        return 0.0
+    order = sorted(range(len(sentences)), key=lambda i: -sentences[i].score)
+    chosen = dict.fromkeys(order[:limit])
+    per_passage: dict[int, int] = {}
+    for i in order:
+        p = sentences[i].passage
+        if per_passage.get(p, 0) < 2:
+            per_passage[p] = per_passage.get(p, 0) + 1
+            chosen[i] = None
+    picked = list(chosen)
+    texts = [_with_context(sentences[i], passages[sentences[i].passage]) for i in picked]
+    probabilities = selector.score(question, texts)
+    for sentence in sentences:
+        sentence.score *= 1e-3
+    for i, p in zip(picked, probabilities, strict=True):
+        sentences[i].score = float(p)
+    return float(probabilities.max())
+
+
 def _with_context(sentence: Sentence, passage: Passage) -> str:
+    from bot.selector import pair_text
+
     chunk = passage.chunk
-    header = chunk.headings[-1] if chunk.headings else chunk.title
-    return f"{header}: {sentence.text}" if header else sentence.text
+    return pair_text(sentence.text, chunk.headings[-1] if chunk.headings else chunk.title)

@@ -62,6 +62,14 @@ class Settings:
     # both reference sets (python -m evals --split dev), see README "Evaluation".
     abstain_threshold: float = 0.62
     check_names: bool = True
+    # The trained answer-sentence selector (bot/selector.py) rescores the `rerank` sentences the
+    # ranker likes best; with it on, Accord abstains when no sentence's answer probability
+    # reaches answer_threshold. Off by default: on documents held out of its training the
+    # shipped cross-encoder picks the answer sentence less often than the logistic ranker
+    # (README "The answer-sentence selector"), and answer_threshold is not yet calibrated.
+    selector: bool = False
+    rerank: int = 30
+    answer_threshold: float = 0.5
     # Answer modes that use a language model: "local" runs a GGUF file in this process
     # (llm_model when it names a .gguf file, else the SmolLM2 model packaged on PyPI); "openai"
     # and "ollama" talk to a server at llm_base_url serving llm_model.
@@ -92,6 +100,12 @@ class Settings:
     # before refusing; questions never wait.
     lock_timeout: float = 600.0
 
+    @property
+    def decline_below(self) -> float:
+        """The evidence score under which Accord abstains: the selector's answer probability
+        when the selector is on, else the ranker's closeness."""
+        return self.answer_threshold if self.selector else self.abstain_threshold
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -102,10 +116,14 @@ class Settings:
                 )
         for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "max_sentences",
                      "max_words", "llm_max_tokens", "llm_passages", "llm_context",
-                     "llm_source_words"):  # fmt: skip
+                     "llm_source_words", "rerank"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{_names(name)} must be at least 1, got {getattr(self, name)}")
-        for name, low, high in (("abstain_threshold", -1.0, 2.0), ("support_threshold", 0.0, 1.0)):
+        for name, low, high in (
+            ("abstain_threshold", -1.0, 2.0),
+            ("support_threshold", 0.0, 1.0),
+            ("answer_threshold", 0.0, 1.0),
+        ):
             if not low <= getattr(self, name) <= high:
                 raise ConfigError(
                     f"{_names(name)} must be between {low} and {high}, got {getattr(self, name)}"

@@ -32,6 +32,7 @@ LABELS = {
     "mrr": "MRR",
     "ndcg@10": "nDCG@10",
     "must_include": "Must-include recall",
+    "first_fact": "First sentence states a key fact",
     "facts@5": "facts@5: key facts in top 5 passages",
     "facts@10": "facts@10: key facts in top 10 passages",
     "facts@20": "facts@20: key facts in top 20 passages",
@@ -61,9 +62,9 @@ LABELS = {
 }
 TABLE_METRICS = (
     RETRIEVAL_METRICS
-    + ANSWER_METRICS[:1]  # must-include recall, then where the missing facts were lost
+    + ANSWER_METRICS[:2]  # must-include recall, then where the missing facts were lost
     + FACT_METRICS
-    + ANSWER_METRICS[1:]
+    + ANSWER_METRICS[2:]
     + CITATION_METRICS
     + READABILITY_METRICS
     + ABSTENTION_METRICS
@@ -71,8 +72,8 @@ TABLE_METRICS = (
     + LATENCY_METRICS
 )
 HEADLINE_METRICS = [
-    "recall@5", "must_include", *FACT_METRICS, "gold_cited", "all_gold_cited", "groundedness",
-    "supported", "abstention_recall", "over_abstention", "readability_defects", *LENGTH_METRICS,
+    "recall@5", "must_include", "first_fact", *FACT_METRICS, "gold_cited", "all_gold_cited",
+    "groundedness", "supported", "abstention_recall", "over_abstention", "readability_defects", *LENGTH_METRICS,
     "total_p50_ms",
 ]  # fmt: skip
 PLOT_METRICS = [
@@ -244,6 +245,14 @@ def index_warnings(data: dict[str, Any]) -> list[str]:
     return out
 
 
+def threshold_label(settings: dict[str, Any]) -> str:
+    """The abstention setting in force, as `name value`: the selector's answer_threshold, or
+    the ranker's abstain_threshold when the selector is off (and in runs saved before it)."""
+    if settings.get("selector"):
+        return f"answer_threshold {settings.get('answer_threshold')}"
+    return f"abstain_threshold {settings.get('abstain_threshold')}"
+
+
 def calibration_hints(data: dict[str, Any]) -> list[str]:
     """Per configuration: the abstain threshold that declines most unanswerable items while
     declining at most the run's limit (5%) of the answerable ones, beside the current one."""
@@ -254,6 +263,7 @@ def calibration_hints(data: dict[str, Any]) -> list[str]:
             continue
         now, hint = tradeoff["operating"], tradeoff["hint"]
         limit = tradeoff["max_declined_answerable"]
+        threshold_name = threshold_label(config.get("settings", {})).split()[0]
         current = (
             f"now {tradeoff['threshold']:.3f}: {now['declined_unanswerable']:.3f} / "
             f"{now['declined_answerable']:.3f}"
@@ -268,7 +278,7 @@ def calibration_hints(data: dict[str, Any]) -> list[str]:
             )
             continue
         out.append(
-            f"calibration hint `{name}` ({where}): abstain_threshold {hint['threshold']:.3f} "
+            f"calibration hint `{name}` ({where}): {threshold_name} {hint['threshold']:.3f} "
             f"declines {hint['declined_unanswerable']:.3f} of unanswerable and "
             f"{hint['declined_answerable']:.3f} of answerable items (limit {limit:.2f}; "
             f"{current})"
@@ -406,7 +416,7 @@ def markdown(result: RunResult, data: dict[str, Any], plots: list[str]) -> str:
             f"retrieval `{s['retrieval']}`, chunker `{s.get('chunker', 'tokens')}`, answers "
             f"`{s['answer_mode']}`"
             + (f" (`{s['llm_model']}`)" if s["answer_mode"] != "extractive" else "")
-            + f", top_k {s['top_k']}, abstain threshold {s['abstain_threshold']}, "
+            + f", top_k {s['top_k']}, {threshold_label(s)}, "
             f"{block['answer_seconds']:.1f} s for {block['overall']['items']} answers",
             "",
             config_table(block, HEADLINE_METRICS),

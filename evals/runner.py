@@ -72,7 +72,7 @@ RETRIEVAL_METRICS = [f"recall@{k}" for k in M.RECALL_KS] + ["mrr", "ndcg@10"]
 FACT_METRICS = [f"facts@{k}" for k in M.FACT_KS] + [
     f"oracle{M.ORACLE_PICKS}@{k}" for k in M.ORACLE_KS
 ]
-ANSWER_METRICS = ["must_include", "token_f1", "rouge_l", "semantic_similarity"]
+ANSWER_METRICS = ["must_include", "first_fact", "token_f1", "rouge_l", "semantic_similarity"]
 CITATION_METRICS = [
     "citation_precision", "citation_recall", "gold_cited", "all_gold_cited", "citation_support",
     "groundedness", "supported",
@@ -226,7 +226,7 @@ def run(
             first,
             grounded_threshold,
         )
-        config.summary = summarize(config.rows, getattr(config.settings, "abstain_threshold", None))
+        config.summary = summarize(config.rows, getattr(config.settings, "decline_below", None))
     result.seconds = time.perf_counter() - started
     result.threads = _torch_threads()
     return result
@@ -415,6 +415,11 @@ def score_item(
             else [False] * len(item.must_include)
         )
         values["must_include"] = M.mean(found) if item.must_include else None
+        if item.must_include:  # does the answer open with what was asked?
+            first = M.text_sentences(text)[:1] if answered else []
+            values["first_fact"] = float(
+                bool(first) and any(M.must_include_found(first[0], item.must_include))
+            )
         if item.reference_answer:
             values["token_f1"] = M.token_f1(text, item.reference_answer) if answered else 0.0
             values["rouge_l"] = M.rouge_l(text, item.reference_answer) if answered else 0.0

@@ -73,3 +73,41 @@ def test_answer_candidates_leave_out_headings_titles_fragments_and_boilerplate()
     assert [s.marker for s in sentences] == ["number", "paren", ""]
     for s in sentences:
         assert text[s.start : s.end].endswith(s.text[-10:])
+
+
+class LengthScorer:
+    """Scores a text by its length: enough to see which sentences were rescored, and how."""
+
+    def __init__(self):
+        self.seen = []
+
+    def score(self, question, texts):
+        self.seen.extend(texts)
+        return np.array([min(len(t) / 1000, 1.0) for t in texts])
+
+
+def test_rerank_rescores_the_best_sentences_and_two_of_every_passage():
+    from bot.evidence import Sentence, rerank
+
+    passages = [_passage("x" * 10) for _ in range(3)]
+    sentences = [
+        Sentence(p, 0, 1, f"passage {p} sentence {n} " + "w" * (10 * n), score=s)
+        for p, scores in enumerate([(0.9, 0.8, 0.7), (0.2, 0.1, 0.05), (0.3, 0.01, 0.02)])
+        for n, s in enumerate(scores)
+    ]
+    scorer = LengthScorer()
+    best = rerank("q?", sentences, passages, scorer, limit=2)
+    rescored = {s.text for s in sentences if s.score >= 0.01}
+    # the top two overall, and the best two of the other passages
+    assert len(scorer.seen) == 6
+    assert "passage 0 sentence 2 " + "w" * 20 not in rescored
+    assert max(s.score for s in sentences) == best
+    left = [s for s in sentences if s.text not in rescored]
+    assert all(s.score < 0.001 for s in left)  # below every rescored sentence, order kept
+    assert left[0].score == 0.7e-3
+
+
+def test_rerank_of_nothing_scores_zero():
+    from bot.evidence import rerank
+
+    assert rerank("q?", [], [], LengthScorer(), limit=30) == 0.0
