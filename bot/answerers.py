@@ -61,14 +61,22 @@ class ExtractiveAnswerer(Answerer):
             return []
         scores = np.array([s.score for s in sentences])
         floor = float(scores.max()) * self.keep_ratio
-        order = [int(i) for i in np.argsort(-scores) if scores[i] >= floor]
+        ranked = [int(i) for i in np.argsort(-scores)]
+        order = [i for i in ranked if scores[i] >= floor]
         if comparative(question):
             order = _one_per_document(order, sentences, scores, floor)
+        # When every sentence above the floor is unusable on its own (a list opener whose items
+        # are elsewhere, a dangling item), the best usable one below it answers better than a
+        # refusal.
+        kept = set(order)
+        spare = [i for i in ranked if i not in kept]
         chosen: list[int] = []
         groups: list[list[int]] = []
         words = 0
-        for index in order:
+        for position, index in enumerate(order + spare):
             if len(chosen) >= self.settings.max_sentences or words >= self.settings.max_words:
+                break
+            if position >= len(order) and groups:
                 break
             if index in chosen:
                 continue

@@ -397,7 +397,10 @@ class Bot:
         best = None
         if self.settings.selector:
             asked = standalone or queries[-1]  # a follow-up is scored with its reference resolved
-            best = rerank(asked, sentences, passages, self.selector, self.settings.rerank)
+            best = rerank(
+                asked, sentences, passages, self.selector, self.settings.rerank,
+                self.settings.selector_weight,
+            )  # fmt: skip
         return Evidence(analysed, passages, sentences, vectors, rows, best)
 
     def _decline_reason(self, question, analysed, sentences, closeness, snapshot) -> str:

@@ -1,13 +1,15 @@
-"""The trained answer-sentence selector: a cross-encoder that reads the question and a sentence
-together and scores whether the sentence answers it.
+"""The trained answer-sentence selector: MiniLM fine-tuned on the team's labelled questions
+(``evals/selector/labels``) so that a question lands near the sentence that *answers* it, not
+merely near sentences on its topic.
 
-A bi-encoder compares two vectors made apart, so a sentence that *talks about* the question's
-topic scores as high as the one that *answers* it. Reading both at once lets the model see that
-"how many ratifications" wants the sentence with the count, not the reservations article next
-to it. The model is MiniLM (the packaged embedding model's weights) fine-tuned on the team's
-labelled questions (``evals/selector/labels``) by ``python -m evals.train_selector``. Only the
-layers training changed are shipped, in fp16, beside a manifest with their checksum; the rest
-(word embeddings, lower layers) is read from the installed package.
+``python -m evals.train_selector --study`` compared two ways of training it on documents held
+out of training: a bi-encoder (question and sentence embedded apart, as for retrieval, but
+fine-tuned for the asymmetric question->answer match) and a cross-encoder (both read
+together). The packaged model was trained as a bi-encoder, and with a few thousand questions
+the bi-encoder wins, so it is what ships (``kind`` in the manifest); its sentence vectors are
+question-independent and kept once per process. Only the encoder layers are shipped, in fp16,
+beside a manifest with their checksum; the word embeddings are read from the installed
+package.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def pair_text(sentence: str, header: str) -> str:
 @dataclass
 class Manifest:
     weights_sha256: str
+    kind: str  # "bi": question and sentence embedded apart; "cross": read together
     max_length: int
     frozen_layers: int  # encoder layers below this index come from the packaged model
     seed: int
@@ -54,6 +57,7 @@ class Manifest:
             raise ModelError(
                 f"no trained selector at {folder}; run `python -m evals.train_selector`"
             ) from None
+        raw.setdefault("kind", "cross")  # manifests written before the bi-encoder won
         return cls(**{k: raw[k] for k in cls.__dataclass_fields__})
 
 
@@ -99,6 +103,7 @@ class Selector:
         self.bf16 = bf16
         self.manifest = Manifest.read(folder)
         self._loaded = None
+        self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def _model(self):
@@ -119,21 +124,33 @@ class Selector:
                 f"{path} does not match its manifest's checksum; retrain with "
                 "`python -m evals.train_selector` or restore the file from git"
             )
-        tokenizer, model = base_model()
         shipped = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
-        missing = set(shipped) - set(model.state_dict())
+        if self.kind == "bi":
+            model = bi_base_model()
+            target = model[0].auto_model
+        else:
+            tokenizer, model = base_model()
+            target = model
+        missing = set(shipped) - set(target.state_dict())
         if missing:
-            raise ModelError(
-                f"{path} holds weights this model has no place for: {sorted(missing)[:3]}"
-            )
-        model.load_state_dict(shipped, strict=False)
+            unknown = sorted(missing)[:3]
+            raise ModelError(f"{path} holds weights this model has no place for: {unknown}")
+        target.load_state_dict(shipped, strict=False)
         model.eval()
-        return tokenizer, model
+        return (None, model) if self.kind == "bi" else (tokenizer, model)
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.kind
 
     def score(self, question: str, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Probability (0..1) that each text answers ``question``."""
+        """How well each text answers ``question``: the cross-encoder's probability (0..1), or
+        the bi-encoder's cosine between the question's vector and the text's."""
         if not texts:
             return np.zeros(0, dtype=np.float64)
+        if self.kind == "bi":
+            vectors = self.vectors([question, *texts], batch_size)
+            return vectors[1:] @ vectors[0]
         return 1.0 / (1.0 + np.exp(-self.logits([question] * len(texts), texts, batch_size)))
 
     def logits(
@@ -163,6 +180,42 @@ class Selector:
         logits = np.empty(len(texts), dtype=np.float64)
         logits[order] = np.concatenate(out)
         return logits
+
+    def vectors(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors of the bi-encoder, each text embedded once per process: the sentences
+        of a passage come back with every question about it."""
+        import torch
+
+        _, model = self._model()
+        wanted = self.threads or os.cpu_count() or 1
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
+        with self._lock:
+            new = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if new:
+            with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+                made = model.encode(
+                    new, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+                )
+            with self._lock:
+                if len(self._cache) > CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache.update(zip(new, made.astype(np.float32), strict=True))
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts]).astype(np.float64)
+
+
+CACHE_LIMIT = 200_000  # sentence vectors kept (about 300 MB), then the cache starts again
+
+
+def bi_base_model():
+    """A fresh copy of the packaged MiniLM (not the shared embedder: its layers get replaced)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(base_model_path(), device="cpu")
 
 
 _loading = threading.Lock()

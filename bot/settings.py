@@ -6,6 +6,7 @@ message, not deep inside a query.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -63,12 +64,13 @@ class Settings:
     abstain_threshold: float = 0.62
     check_names: bool = True
     # The trained answer-sentence selector (bot/selector.py) rescores the `rerank` sentences the
-    # ranker likes best; with it on, Accord abstains when no sentence's answer probability
-    # reaches answer_threshold. Off by default: on documents held out of its training the
-    # shipped cross-encoder picks the answer sentence less often than the logistic ranker
-    # (README "The answer-sentence selector"), and answer_threshold is not yet calibrated.
-    selector: bool = False
+    # ranker likes best, folding its cosine into the ranker's score (selector_weight: cosine
+    # per factor e, dev-tuned). answer_threshold applies only to a cross-encoder selector, whose
+    # probability then decides abstention; the shipped bi-encoder leaves it to
+    # abstain_threshold.
+    selector: bool = True
     rerank: int = 30
+    selector_weight: float = 0.1
     answer_threshold: float = 0.5
     # Answer modes that use a language model: "local" runs a GGUF file in this process
     # (llm_model when it names a .gguf file, else the SmolLM2 model packaged on PyPI); "openai"
@@ -104,7 +106,9 @@ class Settings:
     def decline_below(self) -> float:
         """The evidence score under which Accord abstains: the selector's answer probability
         when the selector is on, else the ranker's closeness."""
-        return self.answer_threshold if self.selector else self.abstain_threshold
+        if self.selector and _selector_kind() == "cross":
+            return self.answer_threshold
+        return self.abstain_threshold
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -123,6 +127,7 @@ class Settings:
             ("abstain_threshold", -1.0, 2.0),
             ("support_threshold", 0.0, 1.0),
             ("answer_threshold", 0.0, 1.0),
+            ("selector_weight", 0.001, 10.0),
         ):
             if not low <= getattr(self, name) <= high:
                 raise ConfigError(
@@ -216,3 +221,15 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             )
         return value in _TRUE
     return raw
+
+
+@functools.cache
+def _selector_kind() -> str:
+    """Which selector ships (its manifest's kind), read once, without loading the model."""
+    from bot.errors import ModelError
+    from bot.selector import Manifest
+
+    try:
+        return Manifest.read().kind
+    except ModelError:  # no model: the bot says so when it needs one
+        return "bi"

@@ -104,6 +104,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
             raise ConfigError(
                 f"--set {pair!r}: use KEY=VALUE with a setting name ({', '.join(sorted(types))})"
             )
+        if types[key] == "bool":  # bool("false") is True: read it as the environment is read
+            flag = value.strip().lower()
+            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ConfigError(f"--set {pair!r}: {key} needs true or false")
+            out[key] = flag in ("1", "true", "yes", "on")
+            continue
         try:
             out[key] = {"int": int, "float": float}.get(types[key], str)(value)
         except ValueError:

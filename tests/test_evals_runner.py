@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import Settings
-from evals.__main__ import main
+from evals.__main__ import main, parse_overrides
 from evals.runner import _config_run, index_key, own_index_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -142,6 +142,13 @@ def test_index_key_tells_chunkers_apart():
     assert index_key(Settings(retrieval="bm25", top_k=9)) == index_key(Settings())
 
 
+def test_set_reads_yes_no_settings_as_booleans():
+    assert parse_overrides(["selector=false", "check_names=yes"]) == {
+        "selector": False,
+        "check_names": True,
+    }
+
+
 def test_llm_config_needs_a_model(capsys):
     assert main(["--config", "hybrid,llm", "--dataset", str(DATASET)]) == 2
     err = capsys.readouterr().err
@@ -154,6 +161,7 @@ def test_llm_config_needs_a_model(capsys):
         (["--config", "dense,nope"], "unknown config"),
         (["--set", "top_k=many"], "needs a number"),
         (["--set", "colour=blue"], "KEY=VALUE"),
+        (["--set", "selector=maybe"], "true or false"),
         (["--dataset", "missing.jsonl"], "no dataset"),
         (["--compare", "a", "b"], "no report"),
     ],

@@ -1,6 +1,7 @@
 import threading
 
 import numpy as np
+import pytest
 
 from bot.evidence import VectorCache, passage_sentences
 from bot.records import Chunk, Passage
@@ -111,3 +112,33 @@ def test_rerank_of_nothing_scores_zero():
     from bot.evidence import rerank
 
     assert rerank("q?", [], [], LengthScorer(), limit=30) == 0.0
+
+
+class CosineScorer:
+    """A bi-encoder stand-in: fixed cosines per text prefix."""
+
+    kind = "bi"
+
+    def __init__(self, cosines):
+        self.cosines = cosines
+
+    def score(self, question, texts):
+        return np.array([next(c for k, c in self.cosines.items() if k in t) for t in texts])
+
+
+def test_a_bi_encoder_reorders_by_its_cosine_folded_into_the_ranker_score():
+    from bot.evidence import Sentence, rerank
+
+    passages = [_passage("x" * 10)]
+    sentences = [
+        Sentence(0, 0, 1, "on topic, ranker's favourite", score=0.9),
+        Sentence(0, 0, 1, "the answer", score=0.5),
+    ]
+    scorer = CosineScorer({"favourite": 0.40, "answer": 0.70})
+    assert rerank("q?", sentences, passages, scorer, limit=30, weight=0.1) is None
+    assert sentences[1].score == pytest.approx(0.5)  # the best match keeps the ranker's scale
+    assert sentences[0].score == pytest.approx(0.9 * np.exp(-3.0))  # 0.3 of cosine below it
+    # with a weight so large the cosine hardly counts, the ranker's order stands
+    sentences[0].score, sentences[1].score = 0.9, 0.5
+    rerank("q?", sentences, passages, scorer, limit=30, weight=10.0)
+    assert sentences[0].score > sentences[1].score
