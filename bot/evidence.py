@@ -195,7 +195,7 @@ def rerank(
     passages: Sequence[Passage],
     selector,
     limit: int,
-    weight: float = 0.1,
+    weight: float = 0.2,
 ) -> float | None:
     """Rescore the ranker's ``limit`` best sentences, and each passage's best two, with the
     selector; the rest keep a thousandth of their score, so they still sort among themselves

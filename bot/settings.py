@@ -70,7 +70,7 @@ class Settings:
     # abstain_threshold.
     selector: bool = True
     rerank: int = 30
-    selector_weight: float = 0.1
+    selector_weight: float = 0.2
     answer_threshold: float = 0.5
     # Answer modes that use a language model: "local" runs a GGUF file in this process
     # (llm_model when it names a .gguf file, else the SmolLM2 model packaged on PyPI); "openai"
