@@ -104,8 +104,9 @@ class Settings:
 
     @property
     def decline_below(self) -> float:
-        """The evidence score under which Accord abstains: the selector's answer probability
-        when the selector is on, else the ranker's closeness."""
+        """The evidence score under which Accord abstains: a cross-encoder selector's answer
+        probability when one is on, else the ranker's closeness (a bi-encoder's cosine is not
+        calibrated as an answer score, so the shipped selector leaves abstention alone)."""
         if self.selector and _selector_kind() == "cross":
             return self.answer_threshold
         return self.abstain_threshold
