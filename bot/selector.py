@@ -143,6 +143,13 @@ class Selector:
     def kind(self) -> str:
         return self.manifest.kind
 
+    def _use_threads(self) -> None:
+        import torch
+
+        wanted = self.threads or os.cpu_count() or 1
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
+
     def score(self, question: str, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """How well each text answers ``question``: the cross-encoder's probability (0..1), or
         the bi-encoder's cosine between the question's vector and the text's."""
@@ -159,9 +166,7 @@ class Selector:
         import torch
 
         tokenizer, model = self._model()
-        wanted = self.threads or os.cpu_count() or 1
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
+        self._use_threads()
         out = []
         # Shortest first: a batch is padded to its longest pair, so similar lengths go together.
         order = np.argsort([len(t) for t in texts], kind="stable")
@@ -187,9 +192,7 @@ class Selector:
         import torch
 
         _, model = self._model()
-        wanted = self.threads or os.cpu_count() or 1
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
+        self._use_threads()
         with self._lock:
             new = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if new:
@@ -209,13 +212,10 @@ CACHE_LIMIT = 200_000  # sentence vectors kept (about 300 MB), then the cache st
 
 
 def bi_base_model():
-    """A fresh copy of the packaged MiniLM (not the shared embedder: its layers get replaced)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
+    """The frame the bi-encoder's shipped layers are loaded into."""
+    from bot.embeddings import new_minilm
 
-    hf_logging.disable_progress_bar()
-    return SentenceTransformer(base_model_path(), device="cpu")
+    return new_minilm()
 
 
 _loading = threading.Lock()

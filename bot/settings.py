@@ -214,14 +214,22 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
     except ValueError:
         raise ConfigError(f"ACCORD_{name.upper()}={raw!r} is not a number") from None
     if type_name == "bool":
-        value = raw.strip().lower()
-        if value not in _TRUE + _FALSE:
+        try:
+            return yes_no(raw)
+        except ValueError:
             raise ConfigError(
                 f"ACCORD_{name.upper()}={raw!r} is not a yes/no value; use one of "
                 f"{', '.join(_TRUE + _FALSE)}"
-            )
-        return value in _TRUE
+            ) from None
     return raw
+
+
+def yes_no(raw: str) -> bool:
+    """A flag as people write it ("yes", "0", "off"); ValueError for anything else."""
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(raw)
+    return value in _TRUE
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot import AccordError, Bot, Settings
 from bot.errors import ConfigError
+from bot.settings import yes_no
 from evals import report
 from evals.configs import CONFIGS, DEFAULT_CONFIG, parse_configs, settings_for
 from evals.dataset import DEFAULT_DATASET, load_dataset
@@ -105,10 +106,10 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
                 f"--set {pair!r}: use KEY=VALUE with a setting name ({', '.join(sorted(types))})"
             )
         if types[key] == "bool":  # bool("false") is True: read it as the environment is read
-            flag = value.strip().lower()
-            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-                raise ConfigError(f"--set {pair!r}: {key} needs true or false")
-            out[key] = flag in ("1", "true", "yes", "on")
+            try:
+                out[key] = yes_no(value)
+            except ValueError:
+                raise ConfigError(f"--set {pair!r}: {key} needs true or false") from None
             continue
         try:
             out[key] = {"int": int, "float": float}.get(types[key], str)(value)

@@ -195,11 +195,12 @@ def train_bi_encoder(
     The word embeddings and the ``frozen`` lowest layers stay as packaged, so only the rest
     need shipping."""
     import torch
-    from sentence_transformers import SentenceTransformer
+
+    from bot.selector import bi_base_model
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = SentenceTransformer(base_model_path(), device="cpu")
+    model = bi_base_model()
     for name, param in model.named_parameters():
         param.requires_grad = bi_trainable(name, frozen)
     params = [p for p in model.parameters() if p.requires_grad]
