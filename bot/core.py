@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.abstention import missing_terms, unknown_names, unknown_words
 from bot.answerers import NO_ANSWER, ChatModelAnswerer, get_answerer
 from bot.asof import prefer_recent
 from bot.citations import Renumberer, build_citations, renumbered
+from bot.comparison import comparison_request
+from bot.decompose import Part, split_question
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
 from bot.evidence import (
@@ -28,14 +31,17 @@ from bot.evidence import (
 )
 from bot.offline import prepare
 from bot.policy import enrich
-from bot.ranking import analyse
+from bot.ranking import FEATURES, analyse
 from bot.records import Answer, IngestReport, Passage
 from bot.retrieval import Filters, HybridRetriever, standalone_queries
 from bot.settings import Settings
 from bot.snapshot import Snapshot
+from bot.thread import Thread, names, previous_turn, significant, turn_entities
+from bot.timeline import wants_timeline
 from bot.verification import attribute
 
 log = logging.getLogger(__name__)
+MARKERS = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 
 ABSTAIN_TEXT = (
     "The indexed documents do not seem to cover this question, so I will not guess. "
@@ -47,6 +53,17 @@ STRICT_EMPTY = (
     "cites (strict mode). The closest passages are listed below."
 )
 MAX_QUESTION_CHARS = 2000
+
+
+@dataclass
+class PartPlan:
+    """One ask of a multi-part question: its ranked sentences (positions in the merged
+    passages), their vectors, and why the documents cannot answer it ("" when they can)."""
+
+    part: Part
+    sentences: list
+    vectors: np.ndarray
+    declined: str
 
 
 class Bot:
@@ -248,11 +265,17 @@ class Bot:
                 "(or Bot().ingest([...])) first"
             )
         standalone = self._condense(question, history, answerer)
-        found = self.evidence(
-            question, history, filters, k=k, mode=mode, snapshot=snapshot, standalone=standalone
-        )
+        parts = self._parts(question)
+        plans: list[PartPlan] = []
+        if parts:
+            found, plans = self._part_evidence(parts, history, filters, k, mode, snapshot)
+        else:
+            found = self.evidence(
+                question, history, filters, k=k, mode=mode, snapshot=snapshot,
+                standalone=standalone,
+            )  # fmt: skip
+            prefer_recent(found.sentences, found.passages, question)  # newer documents first
         passages, sentences, vectors = found.passages, found.sentences, found.vectors
-        prefer_recent(sentences, passages, question)  # "current status": newer documents first
         retrieved = time.perf_counter()
         closeness = found.closeness()
         timings = {"retrieve": retrieved - started}
@@ -264,7 +287,10 @@ class Bot:
                 snapshot.generation, model=answerer.model_name, standalone=standalone,
             )  # fmt: skip
 
-        reason = self._decline_reason(question, found.question, sentences, closeness, snapshot)
+        if parts:  # declined only when no part can be answered
+            reason = plans[0].declined if all(p.declined for p in plans) else ""
+        else:
+            reason = self._decline_reason(question, found.question, sentences, closeness, snapshot)
         if reason:
             text = f"{reason} {ABSTAIN_TEXT}"
             yield text
@@ -274,7 +300,11 @@ class Bot:
         renumber = Renumberer(len(passages))
         parts: list[str] = []
         raw: list[str] = []  # the backend's own text, markers as passage positions
-        for delta in answerer.stream(question, history, passages, sentences, vectors):
+        if parts and answerer.name == "extractive":
+            deltas = self._answer_parts(plans, history, passages)
+        else:
+            deltas = answerer.stream(question, history, passages, sentences, vectors)
+        for delta in deltas:
             raw.append(delta)
             out = renumber.feed(delta)
             if out:
@@ -324,6 +354,17 @@ class Bot:
             _shift(checks, before, text)
         if strict:
             yield text
+        unanswered = [p.part.text for p in plans if p.declined]
+        if unanswered:  # the asks the documents do not cover, named after the rest
+            listed = "; ".join(f"“{t}”" for t in unanswered)
+            note = f"The indexed documents do not answer this part of the question: {listed}"
+            text = f"{text} {note}" if text.endswith((".", "!", "?", "]")) else f"{text}. {note}"
+            if not strict:
+                yield " " + note
+        thread = Thread(
+            list(dict.fromkeys(c.doc_id for c in citations)),
+            turn_entities(found.queries[-1] if found.queries else question, text),
+        )
         timings["answer"] = time.perf_counter() - retrieved
         timings["total"] = time.perf_counter() - started
         yield Answer(
@@ -341,6 +382,8 @@ class Bot:
             model=answerer.model_name,
             standalone=standalone,
             dropped=dropped,
+            thread=thread,
+            parts=[{"question": p.part.text, "answered": not p.declined} for p in plans],
             **extras,
         )
 
@@ -375,6 +418,8 @@ class Bot:
             snapshot = self.snapshot()
         history = _history(history)
         queries = standalone_queries(question, history)
+        # A follow-up (one the rules resolved) keeps to the documents its thread cited.
+        prefer = self._thread_documents(history, filters, snapshot) if len(queries) > 1 else []
         if standalone:
             queries = list(dict.fromkeys([standalone, *queries]))
         previous = [_last_user_turn(history)] if len(queries) > 1 else []
@@ -388,6 +433,7 @@ class Bot:
             mode=mode,
             query_vectors=query_vectors,
             snapshot=snapshot,
+            prefer=prefer,
         )
         sentences = passage_sentences(passages)
         vectors, rows = sentence_features(
@@ -401,7 +447,95 @@ class Bot:
                 asked, sentences, passages, self.selector, self.settings.rerank,
                 self.settings.selector_weight,
             )  # fmt: skip
-        return Evidence(analysed, passages, sentences, vectors, rows, best)
+        return Evidence(analysed, passages, sentences, vectors, rows, best, queries)
+
+    def _parts(self, question: str) -> list[Part]:
+        """The asks of a question that asks several things, else [] (comparisons and
+        timelines have their own layout and stay whole)."""
+        if not self.settings.decompose or comparison_request(question) or wants_timeline(question):
+            return []
+        parts = split_question(question)
+        return parts if len(parts) > 1 else []
+
+    def _part_evidence(self, parts, history, filters, k, mode, snapshot):
+        """Each part's own evidence, and all of it merged into one Evidence (passages once
+        each, in the order the parts found them) that citations are checked against. Each
+        part's sentence scores are scaled to its best, so no part drowns another."""
+        passages: list[Passage] = []
+        at: dict[str, int] = {}  # chunk id -> position in ``passages``
+        merged: dict[tuple[int, int], int] = {}  # (passage, start) -> merged sentence
+        sentences, vectors, rows, plans = [], [], [], []
+        for part in parts:
+            ev = self.evidence(part.query, history, filters, k=k, mode=mode, snapshot=snapshot)
+            prefer_recent(ev.sentences, ev.passages, part.query)
+            for p in ev.passages:
+                if p.chunk.chunk_id not in at:
+                    at[p.chunk.chunk_id] = len(passages)
+                    passages.append(p)
+            top = max((s.score for s in ev.sentences), default=0.0) or 1.0
+            own = []
+            for j, s in enumerate(ev.sentences):
+                moved = replace(s, passage=at[ev.passages[s.passage].chunk.chunk_id])
+                moved.score = s.score / top
+                own.append(moved)
+                key = (moved.passage, moved.start)
+                if key not in merged:
+                    merged[key] = len(sentences)
+                    sentences.append(replace(moved))
+                    vectors.append(ev.vectors[j])
+                    rows.append(ev.rows[j])
+                else:
+                    kept = sentences[merged[key]]
+                    kept.score = max(kept.score, moved.score)
+            declined = self._decline_reason(
+                part.query, ev.question, ev.sentences, ev.closeness(), snapshot
+            )
+            plans.append(PartPlan(part, own, ev.vectors, declined))
+        width = len(FEATURES)
+        found = Evidence(
+            analyse(" ".join(p.query for p in parts), snapshot.keyword),
+            passages,
+            sentences,
+            np.array(vectors) if vectors else np.zeros((0, self.embedder.dimension)),
+            np.array(rows) if rows else np.zeros((0, width)),
+        )
+        return found, plans
+
+    def _answer_parts(self, plans, history, passages) -> Iterator[str]:
+        """One short extractive answer per answerable part, in the question's order, each
+        from its own evidence; a sentence already given for an earlier part is not repeated."""
+        from bot.answerers import ExtractiveAnswerer
+
+        answerable = [p for p in plans if not p.declined]
+        words = max(45, int(self.settings.max_words * 1.2 / max(1, len(answerable))))
+        composer = ExtractiveAnswerer(self.settings.with_(max_sentences=2, max_words=words))
+        said: list[str] = []
+        for plan in answerable:
+            keep = [i for i, s in enumerate(plan.sentences) if not any(s.text in t for t in said)]
+            if not keep:
+                continue
+            chosen = [plan.sentences[i] for i in keep]
+            text = "".join(
+                composer.stream(plan.part.text, history, passages, chosen, plan.vectors[keep])
+            ).strip()
+            if text:
+                yield (" " if said else "") + text
+                said.append(text)
+
+    def _thread_documents(self, history, filters, snapshot) -> list[str]:
+        """The documents the previous answer cited: as the client passed them back with the
+        turn, else found again from the previous question, its answer's text and the names
+        they give (an extractive answer quotes its sources, so they come first)."""
+        previous, answer, thread = previous_turn(history)
+        if thread is not None and thread.doc_ids:
+            return thread.doc_ids
+        answer = MARKERS.sub("", answer)[:800]
+        named = [n for n in names(f"{previous} {answer}") if significant(n)]
+        texts = [t for t in (previous, answer, *named[:4]) if t.strip()]
+        if not texts:
+            return []
+        found = self.searcher.search(texts, k=6, filters=filters, snapshot=snapshot)
+        return list(dict.fromkeys(p.chunk.doc_id for p in found))[:3]
 
     def _decline_reason(self, question, analysed, sentences, closeness, snapshot) -> str:
         """Why the documents cannot answer, or "" when they can."""
@@ -496,7 +630,8 @@ def _last_user_turn(history: Sequence[dict]) -> str:
 
 
 def _history(history: Sequence[dict] | None) -> list[dict]:
-    """Accept the messages format (role/content dicts); ignore anything else in it."""
+    """Accept the messages format (role/content dicts); keep an assistant turn's thread
+    (``metadata``: the ``thread`` an answer returned) and ignore anything else in it."""
     if not history:
         return []
     if not isinstance(history, (list, tuple)):
@@ -509,5 +644,9 @@ def _history(history: Sequence[dict] | None) -> list[dict]:
             )
         content = turn.get("content")
         if isinstance(content, str):
-            out.append({"role": turn["role"], "content": content})
+            kept = {"role": turn["role"], "content": content}
+            thread = Thread.of(turn.get("metadata"))
+            if thread is not None and turn["role"] == "assistant":
+                kept["metadata"] = thread.to_dict()
+            out.append(kept)
     return out

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class Evidence:
     # The selector's best answer probability, when it scored the sentences: the abstention
     # signal in place of closeness.
     answer_score: float | None = None
+    queries: list[str] = field(default_factory=list)  # as searched: a follow-up's rewrite last
 
     def closeness(self) -> float:
         """How close the closest sentence comes to the question: its cosine (with its heading)

@@ -124,6 +124,10 @@ class Answer:
     current_to: str = ""  # "As of" date, for questions about the present or asked as of a day
     timeline: list = field(default_factory=list)  # bot.timeline.TimelineEvent, date order
     comparison: Any = None  # bot.comparison.Comparison, for "compare X and Y" questions
+    # What a follow-up carries over (bot.thread.Thread): the cited documents, the main names.
+    thread: Any = None
+    # A question asking several things: each ask and whether the documents answer it.
+    parts: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +149,8 @@ class Answer:
             "current_to": self.current_to,
             "timeline": [asdict(e) for e in self.timeline],
             "comparison": asdict(self.comparison) if self.comparison else None,
+            "thread": self.thread.to_dict() if self.thread else None,
+            "parts": list(self.parts),
         }
 
     def to_markdown(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -162,13 +162,46 @@ def standalone_queries(question: str, history: Sequence[dict] | None) -> list[st
     """A follow-up ("who criticised it?") is searched as asked and with its reference resolved
     ("who criticised Sam Altman's proposal for AI safety?"), so it finds its topic and keeps its
     own question; a genuine change of subject still matches the first query. A question that
-    stands on its own is searched alone, so an old topic cannot leak in."""
+    stands on its own, or names an instrument the conversation has not mentioned ("what about
+    the EU AI Act?"), is searched alone, so an old topic cannot leak in."""
+    from bot.thread import history_text, new_subject, previous_turn
+
     queries = [question]
-    previous = [m.get("content", "") for m in history or [] if m.get("role") == "user"]
-    previous = [p for p in previous if isinstance(p, str) and p.strip()]
-    if previous and looks_like_followup(question):
-        queries.append(resolve(question, previous[-1]))
+    if not history or not looks_like_followup(question):
+        return queries
+    previous, answer, thread = previous_turn(history)
+    if not previous.strip() or new_subject(question, history_text(history)):
+        return queries
+    queries.append(resolve(question, referent(previous, answer, thread, question)))
     return queries
+
+
+_DEMONSTRATIVE = re.compile(r"\b(?:that|this|these|those|the same)\s+([a-z]+)", re.IGNORECASE)
+
+
+def referent(previous: str, answer: str = "", thread=None, question: str = "") -> str:
+    """What a follow-up's "it" stands for: the instrument or body the last turn was about
+    (as its thread recorded it, else named by its question, else by its answer's opening),
+    or the last question's focus when no instrument is named ("Sam Altman propose for AI
+    safety"). "That code" picks, of the names the last turn gave, the one that is a code."""
+    from bot.ranking import focus
+    from bot.thread import instrument_like, main_entity, names
+
+    said = _DEMONSTRATIVE.search(question)
+    if said:
+        noun = said.group(1).lower().rstrip("s")
+        given = [*(thread.entities if thread else []), *names(previous), *names(answer)]
+        named = [n for n in given if re.search(rf"\b{noun}", n, re.IGNORECASE)]
+        if len(noun) > 2 and named:
+            return named[0]
+    if thread is not None and thread.entities:
+        return thread.entities[0]
+    for text, reply in ((previous, ""), ("", answer)):
+        name = main_entity(text, reply)
+        if name and instrument_like(name):
+            said = re.search(rf"\b(the\s+){re.escape(name)}", text or reply, re.IGNORECASE)
+            return f"the {name}" if said else name
+    return focus(previous)
 
 
 _PRONOUN = re.compile(
@@ -179,12 +212,13 @@ _PRONOUN = re.compile(
 _POSSESSIVE = re.compile(r"\b(?:its|their|his|her)\b", re.IGNORECASE)
 
 
-def resolve(question: str, previous: str) -> str:
-    """The question with its first pronoun replaced by the previous question's topic; without
-    a pronoun ("and the next session?"), the topic is added after it."""
-    from bot.ranking import focus
-
-    topic = focus(previous)
+def resolve(question: str, topic: str) -> str:
+    """The question with its first pronoun replaced by ``topic``; without a pronoun ("and the
+    next session?"), the topic is added after it. "That code" is replaced whole when the
+    topic is a code."""
+    said = _DEMONSTRATIVE.search(question)
+    if said and re.search(rf"\b{re.escape(said.group(1).rstrip('s'))}", topic, re.IGNORECASE):
+        return f"{question[: said.start()]}{topic}{question[said.end() :]}"
     for pattern, replacement in ((_PRONOUN, topic), (_POSSESSIVE, f"{topic}'s")):
         match = pattern.search(question)
         if match:
@@ -219,7 +253,12 @@ class HybridRetriever:
         mode: str | None = None,
         query_vectors: np.ndarray | None = None,
         snapshot: Snapshot | None = None,
+        prefer: Sequence[str] = (),
     ) -> list[Passage]:
+        """The ``k`` best passages for ``queries``. ``prefer`` (a follow-up's thread: the
+        documents the previous answer cited) adds, for every query, ranked lists searched
+        within those documents only: their passages get a second vote in the fusion, so
+        they win unless the rest of the index answers clearly better."""
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         filters = filters or Filters()
@@ -232,33 +271,43 @@ class HybridRetriever:
         rankings: list[list[str]] = []
         dense: dict[str, float] = {}
         keyword: dict[str, float] = {}
+        scopes = [filters]
+        if prefer:
+            within = [d for d in prefer if not filters.doc_ids or d in filters.doc_ids]
+            scopes.append(replace(filters, doc_ids=within))
         if mode in ("hybrid", "dense"):
             vectors = query_vectors
             if vectors is None:
                 vectors = self.embedder.embed_batch(list(queries))
-            for vector in vectors:
-                hits = self.index.store.search(vector.tolist(), n, filters.where())
-                hits = [(cid, s) for cid, s in hits if cid in chunks]
-                if filters.as_of:  # Chroma knows "date" only; "updated" is judged here
-                    hits = [(cid, s) for cid, s in hits if filters.accepts(chunks[cid])]
-                rankings.append([cid for cid, _ in hits])
-                for cid, sim in hits:
-                    dense[cid] = max(sim, dense.get(cid, -1.0))
+            for scope in scopes:
+                if scope is not filters and not scope.doc_ids:
+                    continue
+                for vector in vectors:
+                    hits = self.index.store.search(vector.tolist(), n, scope.where())
+                    hits = [(cid, s) for cid, s in hits if cid in chunks]
+                    if scope.as_of:  # Chroma knows "date" only; "updated" is judged here
+                        hits = [(cid, s) for cid, s in hits if scope.accepts(chunks[cid])]
+                    rankings.append([cid for cid, _ in hits])
+                    for cid, sim in hits:
+                        dense[cid] = max(sim, dense.get(cid, -1.0))
         if mode in ("hybrid", "bm25"):
             ids = snapshot.keyword.ids  # the snapshot's chunks, in the same order
-            # Only a filtered question pays for a pass over every chunk's metadata.
-            mask = np.array([filters.accepts(chunks[c]) for c in ids]) if filters.active else None
-            for query in queries:
-                scores = snapshot.keyword.scores(query)
-                if not len(scores):
+            for scope in scopes:
+                if scope is not filters and not scope.doc_ids:
                     continue
-                if mask is not None:
-                    scores = np.where(mask, scores, 0.0)
-                order = np.argsort(-scores)[:n]
-                order = [i for i in order if scores[i] > 0]
-                rankings.append([ids[i] for i in order])
-                for i in order:
-                    keyword[ids[i]] = max(float(scores[i]), keyword.get(ids[i], 0.0))
+                # Only a filtered question pays for a pass over every chunk's metadata.
+                mask = np.array([scope.accepts(chunks[c]) for c in ids]) if scope.active else None
+                for query in queries:
+                    scores = snapshot.keyword.scores(query)
+                    if not len(scores):
+                        continue
+                    if mask is not None:
+                        scores = np.where(mask, scores, 0.0)
+                    order = np.argsort(-scores)[:n]
+                    order = [i for i in order if scores[i] > 0]
+                    rankings.append([ids[i] for i in order])
+                    for i in order:
+                        keyword[ids[i]] = max(float(scores[i]), keyword.get(ids[i], 0.0))
         fused = rrf(rankings, self.settings.rrf_k)
         best = sorted(fused, key=lambda cid: -fused[cid])[:k]
         return [

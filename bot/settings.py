@@ -71,6 +71,8 @@ class Settings:
     selector: bool = True
     rerank: int = 30
     selector_weight: float = 0.2
+    # A question asking several things is answered ask by ask (bot/decompose.py).
+    decompose: bool = True
     answer_threshold: float = 0.5
     # Answer modes that use a language model: "local" runs a GGUF file in this process
     # (llm_model when it names a .gguf file, else the SmolLM2 model packaged on PyPI); "openai"

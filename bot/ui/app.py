@@ -136,12 +136,14 @@ class Events:
         """Answer a question from the indexed documents.
 
         question: the question. history: earlier turns as [{"role": "user"|"assistant",
-        "content": str}]. filters: {"issuers": [...], "date_from": "YYYY-MM-DD",
-        "date_to": "YYYY-MM-DD", "doc_ids": [...]}. mode: an answer mode from /modes
-        (default: the configured one). Returns the answer text with [n] markers,
-        "citations" (number, title, source, date, issuer, quote, passage, spans...),
-        "sentences" (each checked against its citations: support, supported, reason),
-        "abstained", "mode" and "model", and the closest passages.
+        "content": str}]; an assistant turn may carry "metadata": the "thread" its answer
+        returned ({"doc_ids": [...], "entities": [...]}), so a follow-up keeps to it.
+        filters: {"issuers": [...], "date_from": "YYYY-MM-DD", "date_to": "YYYY-MM-DD",
+        "doc_ids": [...]}. mode: an answer mode from /modes (default: the configured one).
+        Returns the answer text with [n] markers, "citations" (number, title, source, date,
+        issuer, quote, passage, spans...), "sentences" (each checked against its citations:
+        support, supported, reason), "abstained", "mode" and "model", "thread" (pass it
+        back as the turn's metadata) and the closest passages.
         """
         try:
             return self.page.ask_api(question, history, filters, mode)

@@ -182,9 +182,19 @@ class ChatPage:
         return [{"role": e["role"], "content": e["html"]} for e in log_]
 
     @staticmethod
-    def history(log_: Sequence[dict]) -> list[dict[str, str]]:
-        """The conversation the bot sees: answered turns only, plain text."""
-        return [{"role": e["role"], "content": e["text"]} for e in log_ if e.get("ok")]
+    def history(log_: Sequence[dict]) -> list[dict[str, Any]]:
+        """The conversation the bot sees: answered turns only, as text, each answer with the
+        thread it leaves (its cited documents and names) so follow-ups keep to it."""
+        turns: list[dict[str, Any]] = []
+        for e in log_:
+            if not e.get("ok"):
+                continue
+            turn: dict[str, Any] = {"role": e["role"], "content": e["text"]}
+            thread = (e.get("answer") or {}).get("thread")
+            if thread:
+                turn["metadata"] = thread
+            turns.append(turn)
+        return turns
 
     @staticmethod
     def failed_turn(log_: Sequence[dict], question: str, message: str) -> list[dict]:
