@@ -1,9 +1,11 @@
 """Side-by-side comparisons: "compare X and Y", "how do X and Y differ on Z".
 
-One column per instrument named in the question, one row per aspect asked (scope, binding
-force, who it applies to and enforcement when none is named). Each cell is the evidence
-sentence, from that instrument's own documents, that best addresses the aspect, cited; or
-"not stated in the documents" when none does. A cell never borrows another instrument's
+One column per instrument named in the question, one row per aspect asked (when none is named:
+scope, legal force, who it binds, obligations, oversight and enforcement, status and dates).
+Each instrument's evidence comes from a search scoped to its own documents (``Bot`` asks one
+part per instrument, bot/decompose.py); each cell is the sentence of that instrument's
+documents that best answers the aspect, cited, or "not stated in the documents" when none
+does. A cell never borrows another instrument's
 sentence: a table that quietly mixes sources is worse than an honest gap.
 """
 
@@ -19,25 +21,49 @@ from bot.quoting import cite
 from bot.records import Citation, Passage
 
 NOT_STATED = "not stated in the documents"
-# aspect -> (what the aspect means, for the embedding; word stems that signal it)
+# aspect -> (what a reader asks about it, for the selector and the embedding; word stems that
+# signal it). The default rows are the ones a policy reader expects of any instrument.
 ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "scope": (
-        "its scope: which activities, AI systems and territory it covers",
-        ("scope", "cover", "appl", "activit", "systems", "exclud", "territor"),
+        "What does it cover: which activities, AI systems, sectors and territory are in its "
+        "scope, and what is excluded?",
+        ("scope", "cover", "appl", "activit", "exclud", "territor", "lifecycle"),
     ),
-    "binding force": (
-        "whether it is legally binding law or a voluntary commitment",
-        ("binding", "voluntary", "treaty", "regulation", "law", "obligat", "commitment"),
+    "legal force": (
+        "Is it legally binding law, a treaty or regulation, or a voluntary, non-binding "
+        "commitment?",
+        ("binding", "voluntary", "treaty", "regulation", "law", "non-binding", "political"),
     ),
-    "who it applies to": (
-        "who it applies to: providers, deployers, states, parties, companies",
-        ("provider", "deployer", "parties", "states", "compan", "developer", "signator"),
+    "who it binds": (
+        "Who does it apply to or who signed it: states, parties, providers, deployers, "
+        "companies?",
+        ("provider", "deployer", "parties", "states", "compan", "developer", "signator",
+         "endorse", "countries", "governments", "members"),
     ),
-    "enforcement": (
-        "how it is enforced: fines, penalties, supervision, oversight, monitoring",
-        ("enforc", "fine", "penalt", "supervis", "oversight", "monitor", "sanction", "complian"),
+    "obligations": (
+        "What does it require or commit them to do: its main obligations and commitments?",
+        ("shall", "must", "require", "commit", "obligat", "duty", "duties", "ensure"),
     ),
-}
+    "oversight and enforcement": (
+        "How is it enforced or overseen: fines, penalties, supervision, monitoring, reporting?",
+        ("enforc", "fine", "penalt", "supervis", "oversight", "monitor", "sanction",
+         "complian", "report", "follow-up"),
+    ),
+    "status and dates": (
+        "When was it adopted, signed or opened for signature, and when does it take effect?",
+        ("adopt", "sign", "entry into force", "entered into force", "took effect", "apply from",
+         "launched", "published", "agreed"),
+    ),
+}  # fmt: skip
+# A reader's words for a default aspect: the row keeps the reader's label.
+ALIASES = {
+    "binding force": "legal force", "binding": "legal force", "legal status": "legal force",
+    "bindingness": "legal force", "who it applies to": "who it binds", "coverage": "scope",
+    "application": "scope", "enforcement": "oversight and enforcement",
+    "oversight": "oversight and enforcement", "monitoring": "oversight and enforcement",
+    "dates": "status and dates", "status": "status and dates", "timing": "status and dates",
+    "commitments": "obligations", "requirements": "obligations", "duties": "obligations",
+}  # fmt: skip
 MIN_CLOSENESS = 0.4  # a cell's sentence must come this close to the aspect, or name it
 
 _PATTERNS = [
@@ -87,7 +113,11 @@ def comparison_request(question: str) -> tuple[list[str], list[str]] | None:
         match = pattern.search(text)
         if match:
             a, b = (_ARTICLE.sub("", match.group(k).strip(" ,")) for k in ("a", "b"))
-            aspects = _aspects(match.group("z") or "")
+            z = match.group("z") or ""
+            if _ARTICLE.sub("", z.strip())[:1].isupper():  # "… on the Ethics of AI": a name
+                b = f"{b} {text[match.end('b') : match.end('z')].strip()}"
+                b, z = _ARTICLE.sub("", b.strip(" ?.!")), ""
+            aspects = _aspects(z)
             if a and b:
                 return [a, b], aspects
     return None
@@ -105,15 +135,17 @@ def _terms(text: str) -> set[str]:
     return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def instrument_documents(name: str, passages: Sequence[Passage]) -> list[str]:
-    """The retrieved documents whose title shares the most words with ``name`` (all ties)."""
+def instrument_documents(name: str, documents: Sequence[tuple[str, str]]) -> list[str]:
+    """Of ``documents`` (doc_id, title), those whose title shares the most words with
+    ``name`` (all ties); none when no title shares a word."""
     wanted = _terms(name)
-    scores: dict[str, int] = {}
-    for passage in passages:
-        chunk = passage.chunk
-        scores.setdefault(chunk.doc_id, len(wanted & _terms(f"{chunk.title} {chunk.doc_id}")))
+    scores = {d: len(wanted & _terms(f"{title} {d.replace('-', ' ')}")) for d, title in documents}
     best = max(scores.values(), default=0)
     return [d for d, s in scores.items() if best and s == best]
+
+
+def _retrieved(passages: Sequence[Passage]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((p.chunk.doc_id, p.chunk.title) for p in passages))
 
 
 def build_comparison(
@@ -123,14 +155,17 @@ def build_comparison(
     passages: Sequence[Passage],
     citations: list[Citation],
     cache,
+    score=None,
 ) -> Comparison | None:
     """The table for a comparison question (``citations`` gains what its cells quote), else
-    None. ``vectors`` are the evidence sentences' vectors; ``cache`` embeds the aspects."""
+    None. ``vectors`` are the evidence sentences' vectors; ``cache`` embeds the aspects;
+    ``score(question, sentences)`` (the answer-sentence selector, when on) says how well each
+    sentence answers an aspect's question, in place of the embedding's closeness."""
     request = comparison_request(question)
     if request is None or not sentences:
         return None
     instruments, aspects = request
-    docs = [instrument_documents(name, passages) for name in instruments]
+    docs = [instrument_documents(name, _retrieved(passages)) for name in instruments]
     if not all(docs) or set(docs[0]) == set(docs[1]):
         return None  # the documents do not tell the two apart: no honest table
     targets = cache.vectors([_describe(aspect) for aspect in aspects])
@@ -138,29 +173,43 @@ def build_comparison(
     used: list[set[int]] = [set() for _ in instruments]  # a sentence fills one cell per column
     for a, aspect in enumerate(aspects):
         row = []
-        for i in range(len(instruments)):
+        for i, name in enumerate(instruments):
+            mine = [r for r, s in enumerate(sentences) if s.doc_id in docs[i] and r not in used[i]]
+            closeness = vectors[mine] @ targets[a] if mine else np.zeros(0)
+            if score is not None and mine:
+                asked = f"{name}: {_describe(aspect)}"
+                fit = np.asarray(score(asked, [sentences[r] for r in mine]), dtype=float)
+            else:
+                fit = closeness
             row.append(
-                _cell(aspect, targets[a], docs[i], sentences, vectors, passages, citations, used[i])
+                _cell(aspect, mine, closeness, fit, sentences, passages, citations, used[i])
             )
         rows.append(row)
     return Comparison(instruments, aspects, rows, docs)
 
 
+def _known(aspect: str) -> str:
+    aspect = aspect.lower()
+    return aspect if aspect in ASPECTS else ALIASES.get(aspect, "")
+
+
 def _describe(aspect: str) -> str:
-    return ASPECTS[aspect][0] if aspect in ASPECTS else aspect
+    known = _known(aspect)
+    return ASPECTS[known][0] if known else f"What does it say about {aspect}?"
 
 
-def _cell(aspect, target, docs, sentences, vectors, passages, citations, used) -> ComparisonCell:
-    stems = ASPECTS[aspect][1] if aspect in ASPECTS else tuple(_terms(aspect))
-    best, best_value, best_row = None, -1.0, -1
-    for row, sentence in enumerate(sentences):
-        if sentence.doc_id not in docs or row in used:
-            continue
-        closeness = float(vectors[row] @ target)
+def _cell(aspect, mine, closeness, fit, sentences, passages, citations, used) -> ComparisonCell:
+    """The sentence that best answers the aspect: close enough to it or naming it, then the
+    best fit, with a little weight for naming it and for answering the question."""
+    known = _known(aspect)
+    stems = ASPECTS[known][1] if known else tuple(_terms(aspect))
+    best, best_value, best_row = None, -np.inf, -1
+    for k, row in enumerate(mine):
+        sentence = sentences[row]
         named = any(stem in sentence.text.lower() for stem in stems)
-        if closeness < MIN_CLOSENESS and not named:
+        if float(closeness[k]) < MIN_CLOSENESS and not named:
             continue
-        value = closeness + 0.15 * named + 0.1 * sentence.score
+        value = float(fit[k]) + 0.15 * named + 0.05 * min(1.0, sentence.score)
         if value > best_value:
             best, best_value, best_row = sentence, value, row
     if best is None:

@@ -17,7 +17,7 @@ from bot.abstention import missing_terms, unknown_names, unknown_words
 from bot.answerers import NO_ANSWER, ChatModelAnswerer, get_answerer
 from bot.asof import prefer_recent
 from bot.citations import Renumberer, build_citations, renumbered
-from bot.comparison import comparison_request
+from bot.comparison import comparison_request, instrument_documents
 from bot.decompose import Part, split_question
 from bot.embeddings import get_embedder
 from bot.errors import AccordError, IndexMissingError
@@ -349,7 +349,13 @@ class Bot:
         for check in checks:
             check.attributed = check.text in attributed
         before = text
-        text, extras = enrich(question, text, citations, found, filters, self.vectors)
+        score = None
+        if self.settings.selector:
+
+            def score(asked, chosen):  # how well each sentence answers a table cell's question
+                return self.selector.score(asked, [s.text for s in chosen])
+
+        text, extras = enrich(question, text, citations, found, filters, self.vectors, score)
         if text != before:  # an "As of" opening: the checked sentences move along
             _shift(checks, before, text)
         if strict:
@@ -452,10 +458,26 @@ class Bot:
     def _parts(self, question: str) -> list[Part]:
         """The asks of a question that asks several things, else [] (comparisons and
         timelines have their own layout and stay whole)."""
-        if not self.settings.decompose or comparison_request(question) or wants_timeline(question):
+        if not self.settings.decompose or wants_timeline(question):
             return []
+        compared = comparison_request(question)
+        if compared:
+            return self._instrument_parts(question, compared[0])
         parts = split_question(question)
         return parts if len(parts) > 1 else []
+
+    def _instrument_parts(self, question: str, instruments: list[str]) -> list[Part]:
+        """A comparison asks one part per instrument, searched within the documents whose
+        titles name it (widely: the table's rows need more of each than one answer does).
+        An instrument no title names is searched everywhere, with its name in the query."""
+        titles = list(
+            dict.fromkeys((c.doc_id, c.title) for c in self.snapshot().chunks.values())
+        )
+        k = max(16, self.settings.top_k)
+        return [
+            Part(name, f"{name}: {question}", instrument_documents(name, titles), k)
+            for name in instruments
+        ]
 
     def _part_evidence(self, parts, history, filters, k, mode, snapshot):
         """Each part's own evidence, and all of it merged into one Evidence (passages once
@@ -466,7 +488,13 @@ class Bot:
         merged: dict[tuple[int, int], int] = {}  # (passage, start) -> merged sentence
         sentences, vectors, rows, plans = [], [], [], []
         for part in parts:
-            ev = self.evidence(part.query, history, filters, k=k, mode=mode, snapshot=snapshot)
+            scope = filters or Filters()
+            if part.doc_ids:
+                within = [d for d in part.doc_ids if not scope.doc_ids or d in scope.doc_ids]
+                scope = replace(scope, doc_ids=within or scope.doc_ids)
+            ev = self.evidence(
+                part.query, history, scope, k=part.k or k, mode=mode, snapshot=snapshot
+            )
             prefer_recent(ev.sentences, ev.passages, part.query)
             for p in ev.passages:
                 if p.chunk.chunk_id not in at:

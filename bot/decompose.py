@@ -11,7 +11,7 @@ pledges set a deadline.") go with every part, since a part often leans on them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_PARTS = 4
 _ASK = (
@@ -41,6 +41,8 @@ _BOTH_SIDES = re.compile(r"\b(?:the two|two|both|each|either|them|they)\b", re.I
 class Part:
     text: str  # the ask as the reader wrote it, to name it when it cannot be answered
     query: str  # what is searched: the ask with the question's background sentences
+    doc_ids: list[str] = field(default_factory=list)  # searched only there (one instrument's)
+    k: int = 0  # passages to retrieve for it (0: the setting)
 
 
 def split_question(question: str) -> list[Part]:
