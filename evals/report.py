@@ -44,6 +44,7 @@ LABELS = {
     "citation_precision": "Citation precision (gold doc)",
     "citation_recall": "Citation recall",
     "gold_cited": "Gold doc cited (single)",
+    "followup_cited": "Gold doc cited (follow-up)",
     "all_gold_cited": "All gold docs cited (multi)",
     "citation_support": "Citation precision (supports)",
     "groundedness": "Groundedness",
@@ -72,8 +73,8 @@ TABLE_METRICS = (
     + LATENCY_METRICS
 )
 HEADLINE_METRICS = [
-    "recall@5", "must_include", "first_fact", *FACT_METRICS, "gold_cited", "all_gold_cited",
-    "groundedness", "supported", "abstention_recall", "over_abstention", "readability_defects",
+    "recall@5", "must_include", "first_fact", *FACT_METRICS, "gold_cited", "followup_cited",
+    "all_gold_cited", "groundedness", "supported", "abstention_recall", "over_abstention", "readability_defects",
     *LENGTH_METRICS, "total_p50_ms",
 ]  # fmt: skip
 PLOT_METRICS = [

@@ -74,15 +74,16 @@ FACT_METRICS = [f"facts@{k}" for k in M.FACT_KS] + [
 ]
 ANSWER_METRICS = ["must_include", "first_fact", "token_f1", "rouge_l", "semantic_similarity"]
 CITATION_METRICS = [
-    "citation_precision", "citation_recall", "gold_cited", "all_gold_cited", "citation_support",
-    "groundedness", "supported",
+    "citation_precision", "citation_recall", "gold_cited", "followup_cited", "all_gold_cited",
+    "citation_support", "groundedness", "supported",
 ]  # fmt: skip
 READABILITY_METRICS = ["readability_defects"]  # share of answered answers with any defect
 # current: the newest applicable gold document is cited, no cited document is dated after
 # as_of; timeline: every event cited, events in date order; comparison: share of instruments
-# with at least one cited cell.
+# with at least one cited cell, and with at least three (a table worth reading).
 POLICY_METRICS = [
     "newest_cited", "later_cited", "timeline_cited", "timeline_ordered", "compared_cited",
+    "compared_3_aspects",
 ]  # fmt: skip
 ITEM_METRICS = (
     RETRIEVAL_METRICS
@@ -428,6 +429,8 @@ def score_item(
         values["citation_recall"] = M.citation_recall(cited, item.gold_doc_ids)
         if item.kind == "single":
             values["gold_cited"] = M.gold_cited(cited, item.gold_doc_ids)
+        elif item.kind == "followup":  # did it keep the thread?
+            values["followup_cited"] = M.gold_cited(cited, item.gold_doc_ids)
         elif item.kind == "multi":
             values["all_gold_cited"] = M.all_gold_cited(cited, item.gold_doc_ids)
     if answered:
@@ -499,11 +502,14 @@ def policy_scores(item: Item, answer, dates: dict[str, str]) -> dict[str, float]
     elif item.kind == "comparison":
         table = answer.comparison
         if table is None:
-            out["compared_cited"] = 0.0
+            out["compared_cited"] = out["compared_3_aspects"] = 0.0
         else:
             columns = range(len(table.instruments))
-            has = [any(row[i].citation for row in table.rows) for i in columns]
-            out["compared_cited"] = sum(has) / len(has)
+            cells = [sum(bool(row[i].citation) for row in table.rows) for i in columns]
+            out["compared_cited"] = sum(n > 0 for n in cells) / len(cells)
+            # an asked aspect or two cannot fill three rows: all of them is the bar then
+            wanted = min(3, len(table.aspects))
+            out["compared_3_aspects"] = sum(n >= wanted for n in cells) / len(cells)
     return out
 
 
