@@ -57,12 +57,10 @@ MAX_QUESTION_CHARS = 2000
 
 @dataclass
 class PartPlan:
-    """One ask of a multi-part question: its ranked sentences (positions in the merged
-    passages), their vectors, and why the documents cannot answer it ("" when they can)."""
+    """One ask of a multi-part question and why the documents cannot answer it ("" when
+    they can)."""
 
     part: Part
-    sentences: list
-    vectors: np.ndarray
     declined: str
 
 
@@ -287,7 +285,7 @@ class Bot:
                 snapshot.generation, model=answerer.model_name, standalone=standalone,
             )  # fmt: skip
 
-        if parts:  # declined only when no part can be answered
+        if parts and any(p.declined for p in plans):  # declined only when every part is
             reason = plans[0].declined if all(p.declined for p in plans) else ""
         else:
             reason = self._decline_reason(question, found.question, sentences, closeness, snapshot)
@@ -298,25 +296,21 @@ class Bot:
             return
 
         renumber = Renumberer(len(passages))
-        parts: list[str] = []
+        pieces: list[str] = []
         raw: list[str] = []  # the backend's own text, markers as passage positions
-        if parts and answerer.name == "extractive":
-            deltas = self._answer_parts(plans, history, passages)
-        else:
-            deltas = answerer.stream(question, history, passages, sentences, vectors)
-        for delta in deltas:
+        for delta in answerer.stream(question, history, passages, sentences, vectors):
             raw.append(delta)
             out = renumber.feed(delta)
             if out:
-                parts.append(out)
+                pieces.append(out)
                 if not strict:
                     yield out
         tail = renumber.flush()
         if tail:
-            parts.append(tail)
+            pieces.append(tail)
             if not strict:
                 yield tail
-        text = "".join(parts).strip()
+        text = "".join(pieces).strip()
         if NO_ANSWER in text or not text:
             yield declined(ABSTAIN_TEXT)
             return
@@ -480,9 +474,13 @@ class Bot:
         ]
 
     def _part_evidence(self, parts, history, filters, k, mode, snapshot):
-        """Each part's own evidence, and all of it merged into one Evidence (passages once
-        each, in the order the parts found them) that citations are checked against. Each
-        part's sentence scores are scaled to its best, so no part drowns another."""
+        """Each part searched on its own, and the evidence of the parts the documents answer
+        merged into one (passages once each, in the order the parts found them) that the
+        answer is composed from and checked against. Each part's sentence scores are scaled
+        to its best, so every part's best sentence leads and no part drowns another. (On the
+        dev items, one composition over the merged evidence cited all gold documents more
+        often than one short answer per part: 0.58 against 0.33 over the shipped corpus, and
+        than leaving out the parts the closeness test would decline: 0.42.)"""
         passages: list[Passage] = []
         at: dict[str, int] = {}  # chunk id -> position in ``passages``
         merged: dict[tuple[int, int], int] = {}  # (passage, start) -> merged sentence
@@ -500,12 +498,16 @@ class Bot:
                 if p.chunk.chunk_id not in at:
                     at[p.chunk.chunk_id] = len(passages)
                     passages.append(p)
+            # A part is declined when it names what the documents never mention; a fragment
+            # ("what was due?") is too short for the closeness test, which judges the whole.
+            declined = self._unknown_reason(part.text, snapshot)
+            plans.append(PartPlan(part, declined))
+            if declined:
+                continue  # its passages are shown, its sentences answer nothing
             top = max((s.score for s in ev.sentences), default=0.0) or 1.0
-            own = []
             for j, s in enumerate(ev.sentences):
                 moved = replace(s, passage=at[ev.passages[s.passage].chunk.chunk_id])
                 moved.score = s.score / top
-                own.append(moved)
                 key = (moved.passage, moved.start)
                 if key not in merged:
                     merged[key] = len(sentences)
@@ -515,10 +517,6 @@ class Bot:
                 else:
                     kept = sentences[merged[key]]
                     kept.score = max(kept.score, moved.score)
-            declined = self._decline_reason(
-                part.query, ev.question, ev.sentences, ev.closeness(), snapshot
-            )
-            plans.append(PartPlan(part, own, ev.vectors, declined))
         width = len(FEATURES)
         found = Evidence(
             analyse(" ".join(p.query for p in parts), snapshot.keyword),
@@ -528,27 +526,6 @@ class Bot:
             np.array(rows) if rows else np.zeros((0, width)),
         )
         return found, plans
-
-    def _answer_parts(self, plans, history, passages) -> Iterator[str]:
-        """One short extractive answer per answerable part, in the question's order, each
-        from its own evidence; a sentence already given for an earlier part is not repeated."""
-        from bot.answerers import ExtractiveAnswerer
-
-        answerable = [p for p in plans if not p.declined]
-        words = max(45, int(self.settings.max_words * 1.2 / max(1, len(answerable))))
-        composer = ExtractiveAnswerer(self.settings.with_(max_sentences=2, max_words=words))
-        said: list[str] = []
-        for plan in answerable:
-            keep = [i for i, s in enumerate(plan.sentences) if not any(s.text in t for t in said)]
-            if not keep:
-                continue
-            chosen = [plan.sentences[i] for i in keep]
-            text = "".join(
-                composer.stream(plan.part.text, history, passages, chosen, plan.vectors[keep])
-            ).strip()
-            if text:
-                yield (" " if said else "") + text
-                said.append(text)
 
     def _thread_documents(self, history, filters, snapshot) -> list[str]:
         """The documents the previous answer cited: as the client passed them back with the
@@ -565,18 +542,26 @@ class Bot:
         found = self.searcher.search(texts, k=6, filters=filters, snapshot=snapshot)
         return list(dict.fromkeys(p.chunk.doc_id for p in found))[:3]
 
+    def _unknown_reason(self, question, snapshot) -> str:
+        """"The documents never mention …" when the question names what no chunk holds."""
+        if not self.settings.check_names:
+            return ""
+
+        def texts() -> list[str]:  # read only when an acronym needs spelling out
+            return [c.text for c in snapshot.chunks.values()]
+
+        unknown = unknown_words(question, snapshot.keyword, texts)
+        unknown += unknown_names(question, lambda phrase: _mentions(snapshot, phrase))
+        if not unknown:
+            return ""
+        listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
+        return f"The indexed documents never mention {listed}."
+
     def _decline_reason(self, question, analysed, sentences, closeness, snapshot) -> str:
         """Why the documents cannot answer, or "" when they can."""
-        if self.settings.check_names:
-
-            def texts() -> list[str]:  # read only when an acronym needs spelling out
-                return [c.text for c in snapshot.chunks.values()]
-
-            unknown = unknown_words(question, snapshot.keyword, texts)
-            unknown += unknown_names(question, lambda phrase: _mentions(snapshot, phrase))
-            if unknown:
-                listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))
-                return f"The indexed documents never mention {listed}."
+        unknown = self._unknown_reason(question, snapshot)
+        if unknown:
+            return unknown
         if closeness >= self.settings.decline_below:
             return ""
         top = sorted(sentences, key=lambda s: -s.score)[:3]

@@ -52,7 +52,7 @@ _NUMBERED = re.compile(
     re.IGNORECASE,
 )
 _TAIL = re.compile(
-    r"^\s+((?:[a-z\-]+\s+){0,2}?(?:" + "|".join(INSTRUMENT_NOUNS) + r")s?"
+    r"^\s+((?:(?![a-z]+ed\s)[a-z\-]+\s+)?(?:" + "|".join(INSTRUMENT_NOUNS) + r")s?"
     r"(?:\s+(?:of|on|for)\s+(?:conduct|action|ai|artificial intelligence|the ethics of ai))?)\b"
 )
 
@@ -75,8 +75,11 @@ class Thread:
             return value
         if not isinstance(value, dict):
             return None
-        docs = [d for d in value.get("doc_ids") or [] if isinstance(d, str) and d]
-        names = [e for e in value.get("entities") or [] if isinstance(e, str) and e.strip()]
+        docs, names = value.get("doc_ids"), value.get("entities")
+        docs = [d for d in docs if isinstance(d, str) and d] if isinstance(docs, list) else []
+        if not isinstance(names, list):
+            names = []
+        names = [e for e in names if isinstance(e, str) and e.strip()]
         return cls(docs, names) if docs or names else None
 
 

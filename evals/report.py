@@ -74,8 +74,8 @@ TABLE_METRICS = (
 )
 HEADLINE_METRICS = [
     "recall@5", "must_include", "first_fact", *FACT_METRICS, "gold_cited", "followup_cited",
-    "all_gold_cited", "groundedness", "supported", "abstention_recall", "over_abstention", "readability_defects",
-    *LENGTH_METRICS, "total_p50_ms",
+    "all_gold_cited", "groundedness", "supported", "abstention_recall", "over_abstention",
+    "readability_defects", *LENGTH_METRICS, "total_p50_ms",
 ]  # fmt: skip
 PLOT_METRICS = [
     "recall@5", "mrr", "ndcg@10", "must_include", "token_f1", "rouge_l", "semantic_similarity",
