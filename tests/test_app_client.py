@@ -115,6 +115,23 @@ def test_ask_follow_up_uses_history(client):
     assert data["citations"][0]["doc_id"] == "bletchley-summit"
 
 
+def test_ask_returns_a_thread_that_a_client_passes_back(client):
+    first = client.predict("What did the G7 publish on 30 October 2023?", api_name="/ask")
+    assert first["thread"]["doc_ids"] == ["hiroshima-process"]
+    history = [
+        {"role": "user", "content": "What did the G7 publish?"},
+        {"role": "assistant", "content": "A code [1].", "metadata": first["thread"]},
+    ]
+    # "supervises" alone would find the EU AI Office; the thread keeps to the G7 text
+    data = client.predict("Who supervises it?", history, None, api_name="/ask")
+    assert {c["doc_id"] for c in data["citations"]} == {"hiroshima-process"}
+    parts = client.predict(
+        "When did the EU AI Act enter into force, and what did the Zorblax Accord require?",
+        api_name="/ask",
+    )["parts"]
+    assert [p["answered"] for p in parts] == [True, False]
+
+
 def test_ask_abstains_with_closest_passages(client):
     data = client.predict("What is the capital of Peru?", [], {}, api_name="/ask")
     assert data["abstained"] is True

@@ -310,6 +310,12 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             compared = ask(page, "Compare the EU AI Act and the G7 Hiroshima Process")
             heads = compared.locator(".accord-comparison thead th").all_inner_texts()
             assert len([h for h in heads if h.strip()]) == 2, heads
+            rows = compared.locator(".accord-comparison tbody th")
+            assert rows.count() == 6  # the default aspects
+            for width in (1400, 390):  # no aspect word is broken across two lines
+                page.set_viewport_size({"width": width, "height": 900})
+                assert rows.evaluate_all(WORDS_WHOLE), width
+            page.set_viewport_size({"width": 1280, "height": 900})
             for answer in (timeline, compared):
                 hrefs = answer.locator(
                     ".accord-timeline a.accord-cite, .accord-comparison a.accord-cite"
@@ -380,6 +386,18 @@ def wait_for_answer(page, count: int):
     last = page.locator(ANSWERS).last
     assert "accord-error" not in (last.get_attribute("class") or ""), last.inner_text()
     return last
+
+
+# True when every word of every element's text sits on one line (one client rect per word).
+WORDS_WHOLE = """els => els.every(el => {
+  const node = el.firstChild; if (!node || node.nodeType !== 3) return true;
+  const text = node.textContent; let at = 0;
+  return text.split(/\\s+/).filter(Boolean).every(word => {
+    const start = text.indexOf(word, at); at = start + word.length;
+    const range = document.createRange(); range.setStart(node, start); range.setEnd(node, at);
+    return range.getClientRects().length === 1;
+  });
+})"""
 
 
 def ask(page, question: str):
