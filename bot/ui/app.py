@@ -149,8 +149,9 @@ class Events:
             raise gr.Error(str(exc)) from None
 
     def modes(self) -> list:
-        """The answer modes that work now: [{"mode": ..., "label": ...}]."""
-        return [{"mode": m.mode, "label": m.label} for m in self.page.modes]
+        """The answer modes: [{"mode", "label", "available"}], the ones that work first; a mode
+        listed as not available carries "enable", the command that installs it."""
+        return self.page.mode_list()
 
     def status(self) -> dict:
         """Documents, chunks, last ingest time and issuers in the index."""
