@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
 from bot.errors import AccordError
@@ -68,6 +68,8 @@ class Turn(TypedDict):
 class SearchFilters(TypedDict, total=False):
     """Limits on which documents are searched; every field is optional."""
 
+    __pydantic_config__ = ConfigDict(extra="forbid")  # a misspelt filter is an error, not ignored
+
     issuers: Annotated[list[str], Field(description="only documents by these issuers")]
     date_from: Annotated[str, Field(description="only documents dated on or after YYYY-MM-DD")]
     date_to: Annotated[str, Field(description="only documents dated on or before YYYY-MM-DD")]
@@ -92,8 +94,7 @@ class Tools:
         ] = None,
         as_of: Annotated[
             str | None,
-            Field(description="answer only from documents dated on or before this day, "
-                  "YYYY-MM-DD"),
+            Field(description="answer only from documents dated on or before this day, YYYY-MM-DD"),
         ] = None,
     ) -> CallToolResult:
         try:
@@ -205,8 +206,10 @@ def mcp_routes(page: ChatPage, host: str):
     # Stateless: each request stands alone, so a restart or a second worker breaks no client.
     # Host checks (DNS-rebinding protection) stay on for a loopback server; a server exposed
     # on purpose (--host 0.0.0.0) is reached under names it cannot know, and has the login.
-    security = None if host in ("127.0.0.1", "localhost", "::1") else TransportSecuritySettings(
-        enable_dns_rebinding_protection=False
+    security = (
+        None
+        if host in ("127.0.0.1", "localhost", "::1")
+        else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
     app = server.streamable_http_app(
         streamable_http_path=PATH,

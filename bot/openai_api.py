@@ -98,8 +98,13 @@ class ChatCompletions:
         return {
             "object": "list",
             "data": [
-                {"id": model_id(m.mode), "object": "model", "created": 0, "owned_by": PREFIX,
-                 "description": m.label}  # fmt: skip
+                {
+                    "id": model_id(m.mode),
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": PREFIX,
+                    "description": m.label,
+                }  # fmt: skip
                 for m in self.page.modes
             ],
         }
