@@ -54,6 +54,7 @@ def test_a_streamed_call(page_server):
         model="accord-extractive",
         messages=[{"role": "user", "content": "When do the bans of the EU AI Act apply?"}],
         stream=True,
+        extra_body={"filters": {"as_of": "2024-12-31"}},  # Accord's filters ride along
     )
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
@@ -65,6 +66,9 @@ def test_a_streamed_call(page_server):
     assert last.choices[0].finish_reason == "stop"
     assert last.model_extra["citations"][0]["doc_id"] == "eu-ai-act"
     assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
+    # The checked answer gained an "As of" opening after its sentences streamed: it is sent
+    # whole, so the text the citations number is in the stream.
+    assert "\n\nChecked answer: As of 2024-08-01, its bans apply from 2 February 2025" in text
 
 
 def test_models_and_refusals(page_server):
