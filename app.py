@@ -2,7 +2,8 @@
 
 Before serving, the index is brought up to date with corpus/ (incremental: unchanged files are
 skipped, so this is quick when nothing changed). Set ACCORD_AUTH=user:password to require a
-login, which you should do before binding to anything but 127.0.0.1.
+login, which you should do before binding to anything but 127.0.0.1; then the OpenAI-compatible
+API (/v1) and the MCP tools (/mcp) need ACCORD_API_KEY as a bearer key.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="serve the index as it is, without checking corpus/ first",
     )
+    parser.add_argument(
+        "--no-mcp",
+        action="store_true",
+        help="do not serve the MCP tools at /mcp (the page and /v1 are served either way)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {args.port}")
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         auth = parse_auth(os.environ.get("ACCORD_AUTH"))
+        api_key = os.environ.get("ACCORD_API_KEY", "").strip() or None
         bot = Bot(data_dir=data_dir)
         if args.no_ingest:
             if not bot.status()["documents"]:
@@ -111,10 +118,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
+    if auth is not None and api_key is None:
+        print(
+            "warning: ACCORD_AUTH is set but ACCORD_API_KEY is not: the API (/v1) and the MCP "
+            "tools (/mcp) refuse every request until it is",
+            file=sys.stderr,
+        )
+
     from bot.ui import launch
 
     try:
-        launch(bot, host=args.host, port=args.port, auth=auth)
+        launch(
+            bot, host=args.host, port=args.port, auth=auth, api_key=api_key, mcp=not args.no_mcp
+        )
     except OSError as exc:
         print(
             f"error: cannot serve on {args.host}:{args.port} ({exc}); is the port in use? "

@@ -21,6 +21,11 @@ def _ref(number: int | str, prefix: str) -> str:
 
 def footnote(citation: Mapping[str, Any], prefix: str = "") -> str:
     """``[^n]: Title — issuer, date, section. <link> “quote”``"""
+    return f"{_ref(citation['number'], prefix)}: {source_line(citation)}"
+
+
+def source_line(citation: Mapping[str, Any]) -> str:
+    """``Title — issuer, date, section. <link> “quote”``: what a reader needs to find it."""
     facts = [str(citation.get(k) or "") for k in ("issuer", "date", "section")]
     facts = [f for f in facts if f]
     head = str(citation.get("title") or citation.get("doc_id") or "")
@@ -34,7 +39,45 @@ def footnote(citation: Mapping[str, Any], prefix: str = "") -> str:
     )
     quote = " ".join(str(citation.get("quote") or "").split())
     said = f" “{quote}”" if quote else ""
-    return f"{_ref(citation['number'], prefix)}: {head}.{link}{said}"
+    return f"{head}.{link}{said}"
+
+
+SOURCES_HEADING = "**Sources**"
+
+
+def sources_block(citations: Sequence[Mapping[str, Any]]) -> str:
+    """The citations as a block to append to an answer whose text keeps its ``[n]`` markers,
+    for clients that show only text: ``**Sources**`` then ``- [n] Title — …`` per source
+    ("" when nothing is cited)."""
+    if not citations:
+        return ""
+    lines = [f"- [{c['number']}] {source_line(c)}" for c in citations]
+    return f"{SOURCES_HEADING}\n\n" + "\n".join(lines)
+
+
+def strip_sources(text: str) -> str:
+    """An answer as a client sends it back in a conversation, without its sources block."""
+    at = text.find(f"\n\n{SOURCES_HEADING}\n")
+    return (text[:at] if at >= 0 else text).strip()
+
+
+def cited(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An answer's citations (``Answer.to_dict()``) as a client needs them, without the
+    passage text and offsets the page uses for highlighting."""
+    keys = ("number", "doc_id", "title", "issuer", "date", "section", "source", "quote")
+    return [{k: c.get(k, "") for k in keys} for c in answer.get("citations") or []]
+
+
+def checked(answer: Mapping[str, Any]) -> str:
+    """One line on verification: how many sentences their citations support."""
+    sentences = answer.get("sentences") or []
+    if answer.get("abstained") or not sentences:
+        return ""
+    supported = sum(1 for s in sentences if s.get("supported"))
+    return (
+        f"{supported} of {len(sentences)} sentences checked against the passages they cite "
+        "and found supported."
+    )
 
 
 def answer_markdown(answer: Mapping[str, Any], prefix: str = "", question: bool = True) -> str:

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -310,12 +311,55 @@ class _Batch:
         return items
 
 
-def _progress(items: list, enabled: bool):
+def _progress(items: list, enabled: bool, stream=None):
+    """A repainting bar on a terminal; elsewhere (a log file, a pipe, a service manager) one
+    line per ``PROGRESS_EVERY`` documents, so a log shows a few readable lines, not hundreds
+    of repaints."""
     if not enabled:
         return _Quiet(items)
-    from tqdm import tqdm
+    stream = stream if stream is not None else sys.stderr
+    if _is_tty(stream):
+        from tqdm import tqdm
 
-    return tqdm(items, desc="ingest", unit="doc", dynamic_ncols=True)
+        return tqdm(items, desc="ingest", unit="doc", dynamic_ncols=True, file=stream)
+    return _Lines(items, stream)
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+PROGRESS_EVERY = 25  # documents between two progress lines when stderr is not a terminal
+
+
+class _Lines(list):
+    """Iterates like the bar; writes ``ingest: 25/180 documents, 412 chunks, 0 failed, 3.1 s``
+    after every ``PROGRESS_EVERY`` documents and after the last."""
+
+    def __init__(self, items: list, stream) -> None:
+        super().__init__(items)
+        self.stream = stream
+        self.postfix: dict[str, object] = {}
+
+    def set_postfix(self, **values: object) -> None:
+        self.postfix = values
+
+    def __iter__(self):
+        started = time.perf_counter()
+        total = len(self)
+        for done, item in enumerate(super().__iter__(), start=1):
+            yield item
+            if done % PROGRESS_EVERY == 0 or done == total:
+                facts = "".join(f", {v} {k}" for k, v in self.postfix.items())
+                seconds = time.perf_counter() - started
+                print(
+                    f"ingest: {done}/{total} documents{facts}, {seconds:.1f} s",
+                    file=self.stream,
+                    flush=True,
+                )
 
 
 class _Quiet(list):

@@ -82,7 +82,7 @@ def _load(path: str, context: int, threads: int):
         from llama_cpp import Llama
     except ImportError:
         raise ModelError(
-            "answer mode 'local' needs llama-cpp-python (installed by `make install`)"
+            "answer mode 'local' needs llama-cpp-python (`make local-model` installs it)"
         ) from None
     try:
         # llama.cpp's default is half the cores; a model answering a person should use them all.

@@ -19,6 +19,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 PROBE_SECONDS = 2.0
+# The one command that installs the `local` mode (llama.cpp is compiled, so `make chat` skips it).
+LOCAL_ENABLE = "make local-model"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,22 @@ class ModeOption:
     mode: str  # an answer mode of bot.answerers.ANSWERERS
     label: str  # what the selector shows: the mode and its model
     settings: Settings | None = None  # settings for this mode when they differ from the bot's
+    enable: str = ""  # set on a mode that is listed but not installed: the command that adds it
+
+    @property
+    def usable(self) -> bool:
+        return not self.enable
+
+
+def installable_modes() -> list[ModeOption]:
+    """Modes this machine could offer after one command, listed (not usable) so a reader
+    learns how to get them: ``local`` when llama.cpp is not installed."""
+    from bot.local_llm import available
+
+    if available():
+        return []
+    label = f"local · not installed (run: {LOCAL_ENABLE})"
+    return [ModeOption("local", label, enable=LOCAL_ENABLE)]
 
 
 def available_modes(settings: Settings) -> tuple[list[ModeOption], list[str]]:
@@ -49,7 +67,7 @@ def _local(settings: Settings) -> ModeOption | None:
     from bot.local_llm import available, model_path
 
     if not available():
-        raise AccordError("local: llama-cpp-python is not installed")
+        raise AccordError(f"local: llama-cpp-python is not installed; `{LOCAL_ENABLE}` adds it")
     path = model_path(settings.llm_model if settings.answer_mode == "local" else "")
     return ModeOption("local", f"local · {path.name}", settings.with_(llm_model=str(path)))
 

@@ -131,3 +131,29 @@ def api_client(page_server):
     from gradio_client import Client
 
     return Client(page_server.local_url, verbose=False)
+
+
+GUARD_AUTH = ("reader", "s3cret")
+GUARD_KEY = "accord-test-key"
+
+
+@pytest.fixture(scope="session")
+def guarded_server(indexed_dir, tmp_path_factory):
+    """The page with ACCORD_AUTH and ACCORD_API_KEY set (``GUARD_AUTH``, ``GUARD_KEY``), served
+    once for the exposure, MCP and OpenAI API tests that check the login."""
+    from bot import Bot
+    from bot.ui import launch
+
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
+    app = launch(
+        Bot(data_dir=indexed_dir),
+        port=free_port(),
+        auth=GUARD_AUTH,
+        api_key=GUARD_KEY,
+        prevent_thread_lock=True,
+        quiet=True,
+    )
+    try:
+        yield app
+    finally:
+        app.close()

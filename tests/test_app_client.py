@@ -243,11 +243,14 @@ def test_app_ingests_the_corpus_before_launching(tmp_path, monkeypatch, embedder
     monkeypatch.setenv("ACCORD_CORPUS_DIR", str(FIXTURE_CORPUS))
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     monkeypatch.delenv("ACCORD_AUTH", raising=False)
+    monkeypatch.delenv("ACCORD_API_KEY", raising=False)
     data = tmp_path / "data"
 
     assert app_module.main(["--data-dir", str(data), "--port", "7999"]) == 0
     ((served_bot, options),) = calls
-    assert options == {"host": "127.0.0.1", "port": 7999, "auth": None}
+    assert options == {
+        "host": "127.0.0.1", "port": 7999, "auth": None, "api_key": None, "mcp": True
+    }
     assert served_bot.status()["documents"] == 4
     assert "4 added" in capsys.readouterr().err
 

@@ -8,10 +8,9 @@ import re
 
 import httpx
 import pytest
+from starlette.routing import Route
 
-from tests.conftest import free_port
-
-AUTH = ("reader", "s3cret")
+from tests.conftest import GUARD_AUTH as AUTH
 
 # Served to anyone: what the login page itself needs, none of it from the index.
 OPEN = {
@@ -45,24 +44,17 @@ def routes(app) -> list[tuple[str, str]]:
     for route in app.app.routes:
         inner = getattr(route, "original_router", None)
         for r in inner.routes if inner is not None else [route]:
-            for method in sorted(getattr(r, "methods", None) or []):
+            # A route to a whole ASGI app (the MCP transport) takes any method: probe POST.
+            methods = getattr(r, "methods", None) or (["POST"] if isinstance(r, Route) else [])
+            for method in sorted(methods):
                 if method != "HEAD":
                     out.append((method, r.path))
     return out
 
 
-@pytest.fixture(scope="module")
-def guarded(indexed_dir):
-    from bot import Bot
-    from bot.ui import launch
-
-    app = launch(
-        Bot(data_dir=indexed_dir), port=free_port(), auth=AUTH, prevent_thread_lock=True, quiet=True
-    )
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def guarded(guarded_server):
+    return guarded_server
 
 
 def concrete(path: str, data_file: str) -> str:
@@ -77,11 +69,13 @@ def test_every_route_refuses_requests_without_the_login(guarded, indexed_dir):
     catalog = str((indexed_dir / "index" / "catalog.sqlite").resolve())
     served = []
     probed = 0
+    paths = set()
     with httpx.Client(timeout=5) as http:
         for method, path in routes(guarded):
             if path in OPEN:
                 continue
             probed += 1
+            paths.add(path)
             body = {"data": ["Where was the first AI safety summit held?", [], {}]}
             url = base + concrete(path, catalog)
             if method == "POST" and path.endswith("/upload"):
@@ -91,6 +85,7 @@ def test_every_route_refuses_requests_without_the_login(guarded, indexed_dir):
             if response.status_code not in REFUSED:
                 served.append((method, path, response.status_code, response.text[:80]))
     assert probed >= 40, probed
+    assert {"/mcp", "/v1/models", "/v1/chat/completions"} <= paths  # programs' routes too
     assert not served, served
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from bot import AccordError, Bot
@@ -181,3 +183,32 @@ def test_questions_keep_the_last_complete_snapshot_while_an_ingest_is_under_way(
     assert reader.ask("Where was the first AI safety summit held?").index_generation == published
     files_after = sorted(p.relative_to(index_dir) for p in (index_dir / "snapshots").rglob("*"))
     assert files_after == files_before
+
+
+def test_ingest_progress_is_a_line_per_n_documents_when_stderr_is_no_terminal(
+    data_dir, corpus_copy, monkeypatch, capsys
+):
+    """`app.py > log`: no repainting bar (carriage returns), a readable line per N documents."""
+    import bot.index
+
+    monkeypatch.setattr(bot.index, "PROGRESS_EVERY", 2)
+    report = Bot(data_dir=data_dir).ingest([corpus_copy], progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.strip().splitlines()
+    assert [line.split(" documents")[0] for line in lines] == ["ingest: 2/4", "ingest: 4/4"]
+    assert re.fullmatch(r"ingest: 4/4 documents, \d+ chunks, 0 failed, \d+\.\d s", lines[-1])
+    assert report.ok and len(report.added) == 4
+
+
+def test_ingest_progress_is_a_bar_on_a_terminal():
+    import os
+
+    from bot.index import _Lines, _progress
+
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w") as terminal:
+        assert not isinstance(_progress([1, 2], True, terminal), _Lines)
+    os.close(leader)
+    with open(os.devnull, "w") as log:
+        assert isinstance(_progress([1, 2], True, log), _Lines)

@@ -177,3 +177,35 @@ def test_the_page_offers_only_the_modes_it_was_given_and_says_why(data_dir):
     assert "not available here" in log[-1]["text"]
     with pytest.raises(AccordError, match="not available here"):
         page.ask_api("Where?", None, None, "ollama")
+
+
+def test_local_is_listed_as_not_installed_with_the_command_that_adds_it(data_dir, monkeypatch):
+    """`make chat` does not build llama.cpp: the selector still lists `local`, says how to get
+    it, and asking in it says the same instead of answering from another mode."""
+    from bot import local_llm
+
+    monkeypatch.setattr(local_llm, "available", lambda: False)
+    stub = StubBot(data_dir)
+    page = ChatPage(stub)
+    assert page.mode_labels() == [
+        "extractive (no model)",
+        "local · not installed (run: make local-model)",
+    ]
+    assert page.default_mode() == "extractive (no model)"
+    assert page.mode_list()[1] == {
+        "mode": "local",
+        "label": "local · not installed (run: make local-model)",
+        "available": False,
+        "enable": "make local-model",
+    }
+    assert any("make local-model" in reason for reason in page.unavailable)
+    log = list(page.respond("Where?", [], None, page.mode_labels()[1]))[-1]
+    assert "run `make local-model`" in log[-1]["text"] and not log[-1]["ok"]
+    assert not hasattr(stub, "answered_by"), "nothing answered in another mode"
+    with pytest.raises(AccordError, match="make local-model"):
+        page.ask_api("Where?", None, None, "local")
+    # Where llama.cpp is installed, local is a working mode like any other.
+    monkeypatch.setattr(local_llm, "available", lambda: True)
+    page = ChatPage(StubBot(data_dir))
+    assert [m["mode"] for m in page.mode_list()] == ["extractive", "local"]
+    assert all(m["available"] for m in page.mode_list())

@@ -151,8 +151,9 @@ class Events:
             raise gr.Error(str(exc)) from None
 
     def modes(self) -> list:
-        """The answer modes that work now: [{"mode": ..., "label": ...}]."""
-        return [{"mode": m.mode, "label": m.label} for m in self.page.modes]
+        """The answer modes: [{"mode", "label", "available"}], the ones that work first; a mode
+        listed as not available carries "enable", the command that installs it."""
+        return self.page.mode_list()
 
     def status(self) -> dict:
         """Documents, chunks, last ingest time and issuers in the index."""
@@ -271,32 +272,102 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
+    api_key: str | None = None,
+    mcp: bool = True,
     prevent_thread_lock: bool = False,
     quiet: bool = False,
     examples: Sequence[str] | None = None,
 ):
-    """Build and serve the page; returns the Blocks (with ``.local_url``) when not blocking."""
+    """Build and serve the page, with the OpenAI-compatible API under ``/v1`` and (``mcp``)
+    the MCP tools at ``/mcp``; returns the Blocks (with ``.local_url``) when not blocking.
+    With ``auth`` or ``api_key``, those two need ``Authorization: Bearer <api_key>``."""
+    from bot.openai_api import openai_routes
+
     app = build_app(bot, examples)
+    page = app.accord_page
     if not quiet:  # say why a configured answer mode is not on offer, before serving
-        for reason in app.accord_page.unavailable:
+        for reason in page.unavailable:
             print(f"answer modes: {reason}", file=sys.stderr)
-        print(f"answer modes: {', '.join(app.accord_page.mode_labels())}", file=sys.stderr)
+        print(f"answer modes: {', '.join(page.mode_labels())}", file=sys.stderr)
     app.queue(default_concurrency_limit=4)
     options = launch_options()
-    if auth is not None:
-        from starlette.middleware import Middleware
+    routes, lifespan = openai_routes(page), None
+    if mcp:
+        from bot.mcp_tools import mcp_routes
 
-        options["app_kwargs"] = {"middleware": [Middleware(LoginRequired)]}
+        tools, lifespan = mcp_routes(page, host)
+        routes += tools
+    from starlette.middleware import Middleware
+
+    middleware = []
+    if auth is not None:
+        middleware.append(Middleware(LoginRequired))
+    if auth is not None or api_key:
+        middleware.append(Middleware(ApiKeyRequired, key=api_key or ""))
+    options["app_kwargs"] = {"routes": routes, "middleware": middleware}
+    if lifespan is not None:
+        options["app_kwargs"]["lifespan"] = lifespan
     app.launch(
         server_name=host,
         server_port=port,
         auth=auth,
         auth_message="Accord: sign in with the user and password from ACCORD_AUTH.",
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,
         quiet=quiet,
         **options,
     )
+    if not quiet:
+        base = app.local_url.rstrip("/")
+        print(f"* OpenAI-compatible API: {base}/v1 (models: {base}/v1/models)", file=sys.stderr)
+        if mcp:
+            print(f"* MCP tools (streamable HTTP): {base}/mcp", file=sys.stderr)
+    if not prevent_thread_lock:
+        app.block_thread()
     return app
+
+
+def is_api_path(path: str) -> bool:
+    """The routes for programs rather than people: they present a key, not a login cookie."""
+    return path == "/v1" or path.startswith("/v1/") or path.rstrip("/") == "/mcp"
+
+
+class ApiKeyRequired:
+    """With ACCORD_AUTH (or ACCORD_API_KEY) set, the OpenAI-compatible API and the MCP tools
+    refuse a request without ``Authorization: Bearer <ACCORD_API_KEY>``; with ACCORD_AUTH set
+    and no key, they refuse every request and say which variable to set."""
+
+    def __init__(self, app, key: str = "") -> None:
+        self.app = app
+        self.key = key.encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] in ("http", "websocket") else ""
+        if is_api_path(path):
+            message = self._refusal(scope)
+            if message:
+                from starlette.responses import JSONResponse
+
+                from bot.openai_api import error_body
+
+                response = JSONResponse(
+                    error_body(message, "invalid_api_key"),
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="accord"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope) -> str:
+        import hmac
+
+        if not self.key:
+            return "this server requires a login: set ACCORD_API_KEY on it to use the API"
+        header = dict(scope.get("headers") or []).get(b"authorization", b"")
+        kind, _, token = header.partition(b" ")
+        if kind.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
+            return "a valid API key is required: send Authorization: Bearer <ACCORD_API_KEY>"
+        return ""
 
 
 # What the login form needs before anyone has signed in; nothing in it comes from the index.

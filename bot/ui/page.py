@@ -107,11 +107,14 @@ class ChatPage:
         self.bot = bot
         self.examples = tuple(examples or EXAMPLES)
         self.unavailable: list[str] = []  # why configured modes are not offered
+        self.installable: list = []  # modes listed as not installed, with the command to add them
         if modes is None:
-            from bot.modes import available_modes
+            from bot.modes import available_modes, installable_modes
 
             modes, self.unavailable = available_modes(bot.settings)
-        self.modes = list(modes)
+            self.installable = installable_modes()
+        self.modes = [m for m in modes if m.usable]
+        self.installable += [m for m in modes if not m.usable]
         wanted = bot.settings.answer_mode
         if not any(m.mode == wanted for m in self.modes):
             self.unavailable.insert(
@@ -123,7 +126,17 @@ class ChatPage:
 
     # ---- answer modes
     def mode_labels(self) -> list[str]:
-        return [m.label for m in self.modes]
+        """What the selector lists: the modes that work, then those one command would add."""
+        return [m.label for m in self.modes + self.installable]
+
+    def mode_list(self) -> list[dict[str, Any]]:
+        """Every listed mode: ``mode``, ``label``, ``available`` and, when it is not, ``enable``
+        (the command that installs it)."""
+        return [
+            {"mode": m.mode, "label": m.label, "available": m.usable}
+            | ({} if m.usable else {"enable": m.enable})
+            for m in self.modes + self.installable
+        ]
 
     def default_mode(self) -> str:
         """The configured answer mode when it works, else the first (extractive)."""
@@ -137,9 +150,15 @@ class ChatPage:
         for option in self.modes:
             if choice in (option.label, option.mode):
                 return self.bot.answerer_for(option.mode, option.settings)
+        for option in self.installable:
+            if choice in (option.label, option.mode):
+                raise AccordError(
+                    f"answer mode {option.mode!r} is not installed here: run `{option.enable}` "
+                    "(it compiles llama.cpp, about 8 minutes), then restart the page"
+                )
         raise AccordError(
             f"answer mode {choice!r} is not available here; choose one of: "
-            + ", ".join(self.mode_labels())
+            + ", ".join(m.label for m in self.modes)
         )
 
     @property
