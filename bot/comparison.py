@@ -135,13 +135,18 @@ def _terms(text: str) -> set[str]:
     return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def instrument_documents(name: str, documents: Sequence[tuple[str, str]]) -> list[str]:
+def instrument_documents(
+    name: str, documents: Sequence[tuple[str, str]], share: float = 0.0
+) -> list[str]:
     """Of ``documents`` (doc_id, title), those whose title shares the most words with
-    ``name`` (all ties); none when no title shares a word."""
+    ``name`` (all ties); none when no title shares a word, or fewer than ``share`` of the
+    name's words (a long description is not a title: it must not narrow a search)."""
     wanted = _terms(name)
     scores = {d: len(wanted & _terms(f"{title} {d.replace('-', ' ')}")) for d, title in documents}
     best = max(scores.values(), default=0)
-    return [d for d, s in scores.items() if best and s == best]
+    if not best or best < share * len(wanted):
+        return []
+    return [d for d, s in scores.items() if s == best]
 
 
 def _retrieved(passages: Sequence[Passage]) -> list[tuple[str, str]]:

@@ -469,7 +469,7 @@ class Bot:
         )
         k = max(16, self.settings.top_k)
         return [
-            Part(name, f"{name}: {question}", instrument_documents(name, titles), k)
+            Part(name, f"{name}: {question}", instrument_documents(name, titles, 0.6), k)
             for name in instruments
         ]
 
@@ -500,7 +500,7 @@ class Bot:
                     passages.append(p)
             # A part is declined when it names what the documents never mention; a fragment
             # ("what was due?") is too short for the closeness test, which judges the whole.
-            declined = self._unknown_reason(part.text, snapshot)
+            declined = self._unknown_reason(part.query, snapshot)  # with what it leans on
             plans.append(PartPlan(part, declined))
             if declined:
                 continue  # its passages are shown, its sentences answer nothing

@@ -196,9 +196,12 @@ def referent(previous: str, answer: str = "", thread=None, question: str = "") -
             return named[0]
     if thread is not None and thread.entities:
         return thread.entities[0]
-    for text, reply in ((previous, ""), ("", answer)):
+    # An instrument named by the question, then by the answer; then a bare acronym ("the
+    # OECD") — "them" after "when did the OECD adopt its principles?" are the principles.
+    tries = [(previous, "", True), ("", answer, True), (previous, "", False)]
+    for text, reply, noun in tries:
         name = main_entity(text, reply)
-        if name and instrument_like(name):
+        if name and instrument_like(name, noun):
             said = re.search(rf"\b(the\s+){re.escape(name)}", text or reply, re.IGNORECASE)
             return f"the {name}" if said else name
     return focus(previous)

@@ -174,10 +174,11 @@ def _specificity(name: str) -> tuple[bool, bool, int]:
     )
 
 
-def instrument_like(name: str) -> bool:
-    """A name with an instrument noun or an acronym: what "it" in a follow-up points at."""
+def instrument_like(name: str, noun: bool = False) -> bool:
+    """A name with an instrument noun (``noun``), or also one with an acronym: what "it" in
+    a follow-up points at."""
     specific = _specificity(name)
-    return specific[0] or specific[1]
+    return specific[0] or (not noun and specific[1])
 
 
 def _first_sentence(text: str) -> str:
