@@ -182,6 +182,16 @@ def test_chat_page_end_to_end(served, tmp_path, capsys):
             page.locator("#accord-clear-filters").click()
             expect(banner).to_be_hidden()
 
+            # Turns 4 and 5 of the same conversation: a follow-up keeps to the thread the
+            # page carries with each answer, and a new instrument leaves it.
+            fourth = ask(page, "How high can its fines go?")
+            expect(fourth.locator(".accord-text")).to_contain_text(
+                "35 million euros"
+            )
+            expect(fourth.locator(".accord-card .accord-title").first).to_contain_text("EU AI Act")
+            fifth = ask(page, "What about the G7 Hiroshima Process?")
+            expect(fifth.locator(".accord-card .accord-title").first).to_contain_text("Hiroshima")
+
             # 4. A document full of markup: shown as text, never run, no javascript: links.
             marked_up = ask(
                 page, "What does the Montevideo transparency pledge ask ministries to publish?"
