@@ -131,3 +131,34 @@ def api_client(page_server):
     from gradio_client import Client
 
     return Client(page_server.local_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of our own for the session (tests/pg.py). Skipped, saying why, when
+    PostgreSQL is not installed, except in CI (CI=true), where it must be."""
+    from tests.pg import PostgresServer, unavailable
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def catalog_url(postgres):
+    """A fresh, empty database on the session's server for one test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
