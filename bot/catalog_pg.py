@@ -7,9 +7,9 @@ connection of its own for the whole ingest: PostgreSQL drops it when that connec
 so a killed ingest (on any machine) never leaves the index locked. Its holder is named by the
 connection's ``application_name`` (``accord-ingest pid N on HOST``).
 
-Each thread keeps one connection and opens a new one after a failure, so a PostgreSQL restart
-costs the calls made while it is down (each raises :class:`CatalogError` saying so) and
-nothing after it. psycopg 3, no ORM; imported only when this backend is chosen.
+Calls share a few pooled connections and open a new one after a failure, so a PostgreSQL
+restart costs the calls made while it is down (each raises :class:`CatalogError` saying so)
+and nothing after it. psycopg 3, no ORM; imported only when this backend is chosen.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # The advisory lock's two keys: the project's (b"ACrd") and this catalog's tables.
 LOCK_KEYS = (0x41437264, 1)
 CONNECT_TIMEOUT = 5  # seconds: a PostgreSQL that is down is reported, not waited for
+KEEP_IDLE = 4  # connections kept open between calls, per process
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accord_documents (
@@ -62,7 +63,8 @@ class PostgresCatalog(Catalog):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._local = threading.local()
+        self._idle: list = []
+        self._pool_lock = threading.Lock()
         self._schema_lock = threading.Lock()
         self._ready = False
         self.instance = ""  # this catalog's id, fixed when its tables are first made
@@ -90,30 +92,52 @@ class PostgresCatalog(Catalog):
             "questions and ingests work again by themselves once it answers"
         )
 
-    def _conn(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = self._local.conn = self._connect()
-        return conn
+    def _take(self):
+        with self._pool_lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not (conn.closed or conn.broken):
+                    return conn
+        return self._connect()
+
+    def _give(self, conn) -> None:
+        """Keep a few connections for the next calls; close the rest (threads come and go:
+        a page's worker threads must not each hold a connection open)."""
+        with self._pool_lock:
+            if not (conn.closed or conn.broken) and len(self._idle) < KEEP_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _run(self, work: Callable):
-        """``work(connection)`` on this thread's connection, once more on a new connection when
-        the first fails for want of one (a restarted server leaves every old connection dead);
-        a server that is down raises :class:`CatalogError`."""
+        """``work(connection)`` on a pooled connection, once more on a new connection when the
+        first fails for want of one (a restarted server leaves every old connection dead); a
+        server that is down raises :class:`CatalogError`."""
         import psycopg
 
         self._ensure_schema()
         for attempt in (1, 2):
+            conn = self._take()
             try:
-                return work(self._conn())
+                result = work(conn)
             except psycopg.OperationalError as exc:
-                conn = getattr(self._local, "conn", None)
-                self._local.conn = None
-                if conn is not None:
-                    conn.close()
+                conn.close()
                 if attempt == 2:
                     raise self._down(exc) from None
+                self._drop_idle()  # they died with the same server
                 log.info("catalog connection lost (%s); reconnecting", exc)
+            except BaseException:
+                conn.close()
+                raise
+            else:
+                self._give(conn)
+                return result
+
+    def _drop_idle(self) -> None:
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _ensure_schema(self) -> None:
         if self._ready:
@@ -142,10 +166,7 @@ class PostgresCatalog(Catalog):
         return self.instance
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._drop_idle()
 
     # ---- reading
     def documents(self) -> list[DocRecord]:

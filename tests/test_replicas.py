@@ -126,6 +126,13 @@ def test_a_replica_follows_the_shared_catalog_and_catches_up_alone(
     assert counted.ok, counted.problems
     assert counted.catalog_chunks == counted.stored_chunks == counted.snapshot_chunks
 
+    # A rebuilds from scratch (a new Chroma collection under the same name): B, still
+    # running, follows and finds the new collection by itself.
+    assert len(a.ingest([corpus_copy, later], rebuild=True).added) == 4
+    rebuilt = a.snapshot().generation
+    until(lambda: b.snapshot().generation == rebuilt, "replica B to follow the rebuild")
+    assert b.search("Where was the first AI safety summit held?", mode="dense")
+
 
 # ---- two app.py servers
 
