@@ -17,6 +17,8 @@ from bot.errors import CatalogError, ConfigError, IndexBusyError
 from bot.records import Chunk, Document
 from bot.settings import Settings
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(params=["local", "postgres"])
 def catalog(request, tmp_path):
