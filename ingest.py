@@ -31,13 +31,20 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", help="where the index lives (default ./data, ACCORD_DATA_DIR)"
     )
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--catalog-url",
+        help="keep the catalog in PostgreSQL, shared by several page servers, e.g. "
+        "postgresql://accord:secret@db:5432/accord (ACCORD_CATALOG_URL)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
     from bot import AccordError, Bot  # after parsing: --help and usage errors stay instant
 
     try:
-        bot = Bot(data_dir=args.data_dir, chroma_url=args.chroma_url)
+        bot = Bot(
+            data_dir=args.data_dir, chroma_url=args.chroma_url, catalog_url=args.catalog_url
+        )
         report = bot.ingest(
             args.paths or None,
             prune=args.prune,

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bench.common import machine  # noqa: E402
 
-SUITES = ("ingest", "scale", "startup", "server", "concurrency", "selector")
+SUITES = ("ingest", "scale", "startup", "server", "concurrency", "selector", "replicas")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -196,6 +196,7 @@ class Bot:
             "last_ingest": self.index.catalog.get_meta("last_ingest"),
             "issuers": sorted({str(d.metadata.get("issuer", "")) for d in docs} - {""}),
             "store": self.index.store.where,
+            "catalog": self.index.catalog.where,
         }
 
     def documents(self):

@@ -37,3 +37,7 @@ class ModelTimeoutError(ModelError):
 
 class IndexBusyError(AccordError):
     """Another ingest held the index for longer than we were willing to wait."""
+
+
+class CatalogError(StoreError):
+    """The catalog (PostgreSQL, when ACCORD_CATALOG_URL names it) could not be used."""

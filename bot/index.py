@@ -5,9 +5,15 @@ run leaves an index the next run completes: a document whose catalog entry was n
 simply seen as new or changed again, and vectors the catalog never recorded are deleted
 (:mod:`bot.recovery`, run when the previous ingest did not clear its in-progress mark).
 
-One ingest at a time per index, across processes (:mod:`bot.locking`). Questions read
-snapshots (:mod:`bot.snapshot`): an ingest ends by publishing the next one, and until it does,
-questions keep reading the last complete one.
+One ingest at a time per index, across processes (the catalog's lock: :mod:`bot.locking`, or
+an advisory lock on PostgreSQL). Questions read snapshots (:mod:`bot.snapshot`): an ingest ends
+by publishing the next one, and until it does, questions keep reading the last complete one.
+
+With a shared catalog (PostgreSQL, :mod:`bot.catalog_pg`) every process derives its own
+snapshots from it: at its first question it reads the catalog (or, when nothing changed since
+it last ran, the snapshot it saved then), and a follower thread polls the published generation
+every ``catalog_poll`` seconds, builds the next snapshot in the background (reusing its own
+saved terms, so only new chunks are tokenized) and swaps it in. Questions never wait for that.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ import shutil
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import faults
-from bot.catalog import Catalog
+from bot.catalog import Catalog, open_catalog
 from bot.chunking import get_chunker
-from bot.errors import IndexStaleError, SourceError
+from bot.errors import CatalogError, IndexStaleError, SourceError
 from bot.locking import write_lock
 from bot.records import Chunk, Document, IngestReport
 from bot.recovery import IN_PROGRESS, reconcile
@@ -55,19 +62,36 @@ class Index:
     at a time (per index, across processes).
     """
 
-    def __init__(self, settings: Settings, store: VectorStore) -> None:
+    def __init__(
+        self, settings: Settings, store: VectorStore, catalog: Catalog | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.catalog = Catalog(settings.index_dir / "catalog.sqlite")
-        self.snapshots = SnapshotFiles(settings.index_dir / "snapshots")
-        self.lock_path = settings.index_dir / "write.lock"
+        self.catalog = catalog if catalog is not None else open_catalog(settings)
+        self._files: SnapshotFiles | None = None
         self._snapshot: Snapshot | None = None
         self._swap = threading.Lock()  # loading or replacing the snapshot held in memory
+        self._follower: _Follower | None = None
+
+    @property
+    def snapshots(self) -> SnapshotFiles:
+        """This index's snapshot folder. A shared catalog's snapshots are kept per catalog
+        (``snapshots-<its id>``), so a data dir pointed at another database never loads a
+        snapshot of the same generation number from the first."""
+        if self._files is None:
+            name = "snapshots"
+            if self.catalog.shared:
+                name = f"snapshots-{self.catalog.identity}"
+            self._files = SnapshotFiles(self.settings.index_dir / name)
+        return self._files
 
     # ---- reading
     def snapshot(self) -> Snapshot:
         """The newest complete snapshot. Never writes: while an ingest (here or in another
-        process) is still working, this is the last snapshot an ingest completed."""
+        process) is still working, this is the last snapshot an ingest completed. (With a
+        shared catalog, see :meth:`_followed`.)"""
+        if self.catalog.shared:
+            return self._followed()
         held = self._snapshot
         if held is not None and held.generation == self._wanted():
             return held
@@ -99,9 +123,65 @@ class Index:
         generation, chunks = self.catalog.read()
         return Snapshot.build(generation, chunks)
 
+    # ---- reading a shared catalog
+    def _followed(self) -> Snapshot:
+        """The snapshot this process derived from the shared catalog. The first call builds it
+        (and starts the follower); later calls return what the follower last swapped in, or
+        raise :class:`CatalogError` while the catalog does not answer its polls."""
+        if self._follower is None:
+            with self._swap:
+                if self._follower is None:
+                    published, snapshot = self._derive()
+                    self._snapshot = snapshot
+                    self._follower = _Follower(self, published)
+        self._follower.check()
+        return self._snapshot  # type: ignore[return-value]
+
+    def _derive(self) -> tuple[str, Snapshot]:
+        """(published mark, snapshot of the catalog now): the one held when it is current, the
+        one saved in this data dir when that is, else built from the catalog's chunks reusing
+        the terms saved with this process's previous snapshot, and saved for next time."""
+        published, generation = self.catalog.published()
+        held = self._snapshot
+        if held is not None and held.generation == generation:
+            return published, held
+        # Several processes may share one data dir (a page and ingest.py): one writes at a time.
+        with write_lock(self.snapshots.folder / "derive.lock", self.settings.lock_timeout):
+            if self.snapshots.complete(generation):
+                try:
+                    return published, self.snapshots.load(generation)
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("cannot load snapshot %s (%s); rebuilding it", generation, exc)
+            generation, chunks = self.catalog.read()
+            named = self.snapshots.current()
+            snapshot = Snapshot.build(generation, chunks, self.snapshots.folder_of(named))
+            self.snapshots.save(snapshot)
+            # Only this data dir's readers load these files, and they load under this lock.
+            self.snapshots.clean(keep={generation})
+        return published, snapshot
+
+    def _follow(self, follower: _Follower) -> None:
+        """One poll: when an ingest (anywhere) has published since the last, derive and swap."""
+        published, generation = self.catalog.published()
+        if published == follower.seen:
+            return
+        held = self._snapshot
+        if held is None or held.generation != generation:
+            published, snapshot = self._derive()
+            with self._swap:
+                self._snapshot = snapshot
+            log.info("swapped in generation %s from the catalog", snapshot.generation)
+        follower.seen = published
+
     # ---- writing
     def _publish(self) -> None:
         """Write the catalog's generation as the current snapshot (writer only)."""
+        if self.catalog.shared:
+            _, snapshot = self._derive()
+            with self._swap:
+                self._snapshot = snapshot
+            self.catalog.publish(snapshot.generation)  # the replicas' signal
+            return
         named = self.snapshots.current()
         generation, chunks = self.catalog.read()
         if named != generation or not self.snapshots.complete(generation):
@@ -138,7 +218,7 @@ class Index:
     ) -> IngestReport:
         """Bring the index in step with ``inputs``. Waits (up to ``lock_timeout``) while another
         ingest holds the index, telling ``on_wait`` why."""
-        with write_lock(self.lock_path, self.settings.lock_timeout, on_wait):
+        with self.catalog.lock(self.settings.lock_timeout, on_wait):
             return self._ingest(inputs, prune=prune, rebuild=rebuild, progress=progress)
 
     def _ingest(self, inputs, *, prune: bool, rebuild: bool, progress: bool) -> IngestReport:
@@ -281,6 +361,43 @@ class Index:
                 faults.kill_point("prune")
                 self.catalog.remove(record.doc_id)
                 report.removed.append(record.doc_id)
+
+
+class _Follower:
+    """The thread that keeps a shared catalog's reader current: every ``catalog_poll`` seconds
+    it asks the catalog for the published generation (one small query) and, when an ingest
+    has published a new one, has the index derive and swap in its snapshot. It holds the
+    index weakly and ends with it. A failed poll is kept, for questions to report, until one
+    succeeds."""
+
+    def __init__(self, index: Index, published: str) -> None:
+        self.seen = published
+        self.error: str = ""
+        self._index = weakref.ref(index)
+        self._every = index.settings.catalog_poll
+        threading.Thread(target=self._run, name="accord-catalog-follower", daemon=True).start()
+
+    def check(self) -> None:
+        if self.error:
+            raise CatalogError(self.error)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._every)
+            index = self._index()
+            if index is None:
+                return
+            try:
+                index._follow(self)
+            except CatalogError as exc:
+                if not self.error:
+                    log.warning("%s", exc)
+                self.error = str(exc)
+            except Exception:  # noqa: BLE001 - keep following; the next poll may succeed
+                log.exception("following the catalog failed")
+            else:
+                self.error = ""
+            del index
 
 
 @dataclass

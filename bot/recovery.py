@@ -1,6 +1,7 @@
 """After a crash: bring the vector store back in step with the catalog, and count that they are.
 
-The catalog (SQLite, one transaction per document) is the record of what is indexed; the
+The catalog (SQLite or PostgreSQL, one transaction per document) is the record of what is
+indexed; the
 vector store is written before it, outside that transaction. A run that dies between the two
 leaves vectors the catalog does not know (a new document), or a catalog entry whose vectors
 are gone or were replaced (an update, a prune, a rebuild). An ingest marks the index as

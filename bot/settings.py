@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     corpus_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "corpus")
     chroma_url: str = ""
+    # Where the catalog lives: empty for the file in the index folder, or
+    # postgresql://user:password@host:port/database to share one between page servers (each
+    # then derives its keyword index and snapshots from it, checking for a new generation
+    # every catalog_poll seconds). A shared catalog needs a shared vector store (chroma_url).
+    catalog_url: str = ""
+    catalog_poll: float = 1.0
     collection: str = "accord"
     embedding_model: str = "minilm"
     # How documents are cut: "structure" (token windows that follow headings and the text's
@@ -151,6 +158,20 @@ class Settings:
             raise ConfigError(
                 f"{_names('chroma_url')} must look like http://host:port, got {self.chroma_url!r}"
             )
+        if self.catalog_url and not self.catalog_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                f"{_names('catalog_url')} must look like postgresql://user:password@host:port/"
+                "database (or be empty for the local catalog), got "
+                f"{redact_url(self.catalog_url)!r}"
+            )
+        if self.catalog_url and not self.chroma_url:
+            raise ConfigError(
+                f"{_names('catalog_url')} shares the catalog between servers, but the vectors "
+                "would stay in this one's folder: set ACCORD_CHROMA_URL to a `chroma run` "
+                "server as well"
+            )
+        if self.catalog_poll <= 0:
+            raise ConfigError(f"{_names('catalog_poll')} must be more than 0 seconds")
         if self.llm_timeout <= 0:
             raise ConfigError(f"{_names('llm_timeout')} must be more than 0 seconds")
         if self.url_timeout <= 0 or self.url_max_bytes <= 0 or self.max_file_bytes <= 0:
@@ -190,6 +211,7 @@ class Settings:
         data["data_dir"] = str(self.data_dir)
         data["corpus_dir"] = str(self.corpus_dir)
         data["llm_api_key"] = "***" if self.llm_api_key else ""
+        data["catalog_url"] = redact_url(self.catalog_url)
         return data
 
     def index_fingerprint(self) -> dict[str, Any]:
@@ -199,6 +221,11 @@ class Settings:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password (user:password@ → user:***@)."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _names(name: str) -> str:

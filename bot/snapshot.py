@@ -12,7 +12,9 @@ On disk, under ``<index>/snapshots``::
 
 Only the writer (who holds the index's write lock, :mod:`bot.locking`) creates or deletes
 folders; it keeps the previous snapshot one round so a reader that has just read the pointer
-can still load it.
+can still load it. With a shared catalog (PostgreSQL) each process derives its own snapshots
+into ``<index>/snapshots-<catalog id>`` instead, one at a time per data dir
+(:meth:`bot.index.Index._derive`).
 """
 
 from __future__ import annotations

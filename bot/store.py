@@ -144,13 +144,26 @@ class VectorStore:
 
     def search(self, vector: list[float], k: int, where: dict | None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity), best first (an empty collection finds nothing)."""
-        found = self._call(
-            self.collection.query,
-            query_embeddings=[vector],
-            n_results=k,
-            where=where,
-            include=["metadatas", "distances"],
-        )
+
+        def query():
+            return self._call(
+                self.collection.query,
+                query_embeddings=[vector],
+                n_results=k,
+                where=where,
+                include=["metadatas", "distances"],
+            )
+
+        try:
+            found = query()
+        except Exception as exc:
+            # Another server rebuilt the index (`ingest.py --rebuild`): the collection this one
+            # opened was deleted and made anew under the same name. Open the new one.
+            if type(exc).__name__ != "NotFoundError":
+                raise
+            with self._opening:
+                self._collection = self._lc = None
+            found = query()
         return [
             (meta["chunk_id"], 1.0 - float(distance))
             for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True)

@@ -157,3 +157,34 @@ def guarded_server(indexed_dir, tmp_path_factory):
         yield app
     finally:
         app.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of our own for the session (tests/pg.py). Skipped, saying why, when
+    PostgreSQL is not installed, except in CI (CI=true), where it must be."""
+    from tests.pg import PostgresServer, unavailable
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def catalog_url(postgres):
+    """A fresh, empty database on the session's server for one test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"

@@ -34,8 +34,11 @@ class Events:
         self.page = page
 
     def refresh(self, issuers_now=None, docs_now=None):
-        status = self.page.status()
-        choices = self.page.document_choices()
+        try:
+            status = self.page.status()
+            choices = self.page.document_choices()
+        except AccordError as exc:  # shown on the page as a notice, in words
+            raise gr.Error(str(exc)) from None
         known = {c[1] for c in choices}
         issuers = [i for i in issuers_now or [] if i in status["issuers"]]
         return (
@@ -157,11 +160,17 @@ class Events:
 
     def status(self) -> dict:
         """Documents, chunks, last ingest time and issuers in the index."""
-        return self.page.status()
+        try:
+            return self.page.status()
+        except AccordError as exc:  # e.g. a shared catalog that does not answer
+            raise gr.Error(str(exc)) from None
 
     def documents(self) -> list:
         """The indexed documents: doc_id, title, issuer, date, source, chunks."""
-        return self.page.documents()
+        try:
+            return self.page.documents()
+        except AccordError as exc:
+            raise gr.Error(str(exc)) from None
 
 
 def _wire_chat(app, w: Widgets, ev: Events) -> None:
