@@ -275,16 +275,14 @@ class HybridRetriever:
         dense: dict[str, float] = {}
         keyword: dict[str, float] = {}
         scopes = [filters]
-        if prefer:
-            within = [d for d in prefer if not filters.doc_ids or d in filters.doc_ids]
+        within = [d for d in prefer if not filters.doc_ids or d in filters.doc_ids]
+        if within:
             scopes.append(replace(filters, doc_ids=within))
         if mode in ("hybrid", "dense"):
             vectors = query_vectors
             if vectors is None:
                 vectors = self.embedder.embed_batch(list(queries))
             for scope in scopes:
-                if scope is not filters and not scope.doc_ids:
-                    continue
                 for vector in vectors:
                     hits = self.index.store.search(vector.tolist(), n, scope.where())
                     hits = [(cid, s) for cid, s in hits if cid in chunks]
@@ -295,17 +293,17 @@ class HybridRetriever:
                         dense[cid] = max(sim, dense.get(cid, -1.0))
         if mode in ("hybrid", "bm25"):
             ids = snapshot.keyword.ids  # the snapshot's chunks, in the same order
-            for scope in scopes:
-                if scope is not filters and not scope.doc_ids:
+            # Only a filtered question pays for a pass over every chunk's metadata.
+            masks = [
+                np.array([scope.accepts(chunks[c]) for c in ids]) if scope.active else None
+                for scope in scopes
+            ]
+            for query in queries:
+                raw = snapshot.keyword.scores(query)  # once per query, whatever the scopes
+                if not len(raw):
                     continue
-                # Only a filtered question pays for a pass over every chunk's metadata.
-                mask = np.array([scope.accepts(chunks[c]) for c in ids]) if scope.active else None
-                for query in queries:
-                    scores = snapshot.keyword.scores(query)
-                    if not len(scores):
-                        continue
-                    if mask is not None:
-                        scores = np.where(mask, scores, 0.0)
+                for mask in masks:
+                    scores = raw if mask is None else np.where(mask, raw, 0.0)
                     order = np.argsort(-scores)[:n]
                     order = [i for i in order if scores[i] > 0]
                     rankings.append([ids[i] for i in order])
