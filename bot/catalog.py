@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def chunk_row(c) -> tuple:
+    """A chunk as both catalogs store it: id, document, position, offsets, tokens, headings
+    (JSON) and text."""
+    return (
+        c.chunk_id, c.doc_id, c.index, c.start, c.end, c.tokens,
+        json.dumps(c.headings, ensure_ascii=False), c.text,
+    )  # fmt: skip
+
+
 @dataclass
 class DocRecord:
     doc_id: str
@@ -236,20 +245,7 @@ class LocalCatalog(Catalog):
                 ),
             )
             db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        c.chunk_id,
-                        c.doc_id,
-                        c.index,
-                        c.start,
-                        c.end,
-                        c.tokens,
-                        json.dumps(c.headings, ensure_ascii=False),
-                        c.text,
-                    )
-                    for c in chunks
-                ],
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [chunk_row(c) for c in chunks]
             )
             self._bump(db)
             faults.kill_point("catalog")

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bot import faults
-from bot.catalog import Catalog, DocRecord, assemble
+from bot.catalog import Catalog, DocRecord, assemble, chunk_row
 from bot.errors import CatalogError
 from bot.locking import wait_for
 from bot.records import Chunk, Document
@@ -253,18 +253,7 @@ class PostgresCatalog(Catalog):
         with conn.cursor() as cur:
             with cur.copy(f"COPY accord_chunks ({columns}) FROM STDIN") as copy:
                 for c in chunks:
-                    copy.write_row(
-                        (
-                            c.chunk_id,
-                            c.doc_id,
-                            c.index,
-                            c.start,
-                            c.end,
-                            c.tokens,
-                            json.dumps(c.headings, ensure_ascii=False),
-                            c.text,
-                        )
-                    )
+                    copy.write_row(chunk_row(c))
 
     def remove(self, doc_id: str) -> None:
         def work(conn):

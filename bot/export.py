@@ -68,6 +68,12 @@ def cited(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{k: c.get(k, "") for k in keys} for c in answer.get("citations") or []]
 
 
+def sentence_checks(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each answer sentence's check, as the MCP tools and the OpenAI API return it."""
+    keys = ("text", "citations", "supported", "reason")
+    return [{k: s[k] for k in keys} for s in answer.get("sentences") or []]
+
+
 def checked(answer: Mapping[str, Any]) -> str:
     """One line on verification: how many sentences their citations support."""
     sentences = answer.get("sentences") or []

@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
 from bot.errors import AccordError
-from bot.export import checked, cited, sources_block
+from bot.export import checked, cited, sentence_checks, sources_block
 from bot.ui.page import ChatPage, make_filters
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,7 @@ class Tools:
             "abstained": data["abstained"],
             "mode": data["mode"],
             "model": data["model"],
-            "sentences": [
-                {k: s[k] for k in ("text", "citations", "supported", "reason")}
-                for s in data["sentences"]
-            ],
+            "sentences": sentence_checks(data),
         }
         return CallToolResult(content=[_text("\n\n".join(p for p in parts if p))],
                               structured_content=facts)  # fmt: skip

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.errors import AccordError
-from bot.export import checked, cited, sources_block, strip_sources
+from bot.export import checked, cited, sentence_checks, sources_block, strip_sources
 from bot.records import Answer
 from bot.ui.page import ChatPage, answer_data
 
@@ -225,10 +225,7 @@ def _extras(data: dict[str, Any]) -> dict[str, Any]:
             "mode": data["mode"],
             "model": data["model"],
             "abstained": data["abstained"],
-            "sentences": [
-                {k: s[k] for k in ("text", "citations", "supported", "reason")}
-                for s in data["sentences"]
-            ],
+            "sentences": sentence_checks(data),
         },
     }
 
