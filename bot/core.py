@@ -284,6 +284,7 @@ class Bot:
             return Answer(
                 question, text, [], True, passages, timings, answerer.name, [], closeness,
                 snapshot.generation, model=answerer.model_name, standalone=standalone,
+                parts=[{"question": p.part.text, "answered": False} for p in plans],
             )  # fmt: skip
 
         if parts and any(p.declined for p in plans):  # declined only when every part is

@@ -168,3 +168,10 @@ def test_a_comparison_searches_each_instrument_and_fills_the_default_rows(indexe
     assert sum(bool(row[0].citation) for row in table.rows) >= 3
     # the prose answer speaks for both sides
     assert {c.doc_id for c in answer.citations} >= {"eu-ai-act", "hiroshima-process"}
+
+
+def test_a_question_whose_every_part_is_unknown_is_declined_whole(indexed_bot):
+    answer = indexed_bot.ask("What did the Zorblax Accord require, and who signed the Quux Pact?")
+    assert answer.abstained and not answer.citations
+    assert [p["answered"] for p in answer.parts] == [False, False]
+    assert "Zorblax" in answer.text
