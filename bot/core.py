@@ -264,7 +264,7 @@ class Bot:
                 "(or Bot().ingest([...])) first"
             )
         standalone = self._condense(question, history, answerer)
-        parts = self._parts(question)
+        parts = self._parts(question, snapshot)
         plans: list[PartPlan] = []
         if parts:
             found, plans = self._part_evidence(parts, history, filters, k, mode, snapshot)
@@ -451,24 +451,22 @@ class Bot:
             )  # fmt: skip
         return Evidence(analysed, passages, sentences, vectors, rows, best, queries)
 
-    def _parts(self, question: str) -> list[Part]:
+    def _parts(self, question: str, snapshot: Snapshot) -> list[Part]:
         """The asks of a question that asks several things, else [] (comparisons and
         timelines have their own layout and stay whole)."""
         if not self.settings.decompose or wants_timeline(question):
             return []
         compared = comparison_request(question)
         if compared:
-            return self._instrument_parts(question, compared[0])
+            return self._instrument_parts(question, compared[0], snapshot)
         parts = split_question(question)
         return parts if len(parts) > 1 else []
 
-    def _instrument_parts(self, question: str, instruments: list[str]) -> list[Part]:
+    def _instrument_parts(self, question: str, instruments: list[str], snapshot) -> list[Part]:
         """A comparison asks one part per instrument, searched within the documents whose
         titles name it (widely: the table's rows need more of each than one answer does).
         An instrument no title names is searched everywhere, with its name in the query."""
-        titles = list(
-            dict.fromkeys((c.doc_id, c.title) for c in self.snapshot().chunks.values())
-        )
+        titles = list(dict.fromkeys((c.doc_id, c.title) for c in snapshot.chunks.values()))
         k = max(16, self.settings.top_k)
         return [
             Part(name, f"{name}: {question}", instrument_documents(name, titles, 0.6), k)

@@ -2,10 +2,11 @@
 
 "Who presented X, and how many governments backed Y?" searched as one query finds passages
 about whichever half has the rarer words, and the answer covers that half. Split, each part is
-searched and answered from its own evidence, and a part the documents do not cover is named
-instead of sinking the whole question. The rules read the cues readers use: ", and what …",
-"when … and who …", "A or B?", "what did A and B each …". Background sentences ("The Seoul
-pledges set a deadline.") go with every part, since a part often leans on them.
+searched on its own, the answer is composed from the evidence of all of them (``Bot``), and a
+part the documents do not cover is named instead of sinking the whole question. The rules
+read the cues readers use: ", and what …", "when … and who …", "A or B?", "what did A and B
+each …". Background sentences ("The Seoul pledges set a deadline.") go with every part, since
+a part often leans on them.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class Part:
 
 def split_question(question: str) -> list[Part]:
     """The question's asks, or one part (the question itself) when it asks one thing. An ask
-    that leans on the one before it ("… and who led it?", "on what date?") is searched with
-    that one beside it."""
+    that leans on those before it ("… and who led it?", "on what date?", "how close are the
+    two?") is searched with them beside it."""
     from bot.retrieval import looks_like_followup
 
     text = " ".join(question.split())
