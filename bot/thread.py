@@ -75,12 +75,12 @@ class Thread:
             return value
         if not isinstance(value, dict):
             return None
-        docs, names = value.get("doc_ids"), value.get("entities")
+        docs, entities = value.get("doc_ids"), value.get("entities")
         docs = [d for d in docs if isinstance(d, str) and d] if isinstance(docs, list) else []
-        if not isinstance(names, list):
-            names = []
-        names = [e for e in names if isinstance(e, str) and e.strip()]
-        return cls(docs, names) if docs or names else None
+        if not isinstance(entities, list):
+            entities = []
+        entities = [e for e in entities if isinstance(e, str) and e.strip()]
+        return cls(docs, entities) if docs or entities else None
 
 
 def names(text: str) -> list[str]:
@@ -91,7 +91,7 @@ def names(text: str) -> list[str]:
     found: list[str] = []
     i = 0
     while i < len(tokens):
-        if not _capital(tokens[i].group(), tokens[i].start(), text):
+        if not _capital(tokens[i].group()):
             i += 1
             continue
         j = i
@@ -100,14 +100,14 @@ def names(text: str) -> list[str]:
             gap = text[tokens[j].end() : nxt.start()]
             if gap.strip() not in ("", "-"):
                 break
-            if _capital(nxt.group(), nxt.start(), text, inside=True):
+            if _capital(nxt.group(), inside=True):
                 j += 1
                 continue
             # "Council of Europe": a connector counts when a capitalised word follows it.
             if nxt.group().lower() in _CONNECTORS and j + 2 < len(tokens):
                 after = tokens[j + 2]
                 between = text[nxt.end() : after.start()]
-                if between.strip() == "" and _capital(after.group(), after.start(), text):
+                if between.strip() == "" and _capital(after.group()):
                     j += 2
                     continue
             break
@@ -123,7 +123,7 @@ def names(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _capital(token: str, at: int, text: str, inside: bool = False) -> bool:
+def _capital(token: str, inside: bool = False) -> bool:
     word = re.sub(r"['’]s$", "", token).rstrip(".")
     if not word or not (word[0].isupper() or (word[0].isdigit() and inside)):
         return False
