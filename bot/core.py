@@ -28,6 +28,7 @@ from bot.evidence import (
     rank,
     rerank,
     sentence_features,
+    with_context,
 )
 from bot.offline import prepare
 from bot.policy import enrich
@@ -349,7 +350,8 @@ class Bot:
         if self.settings.selector:
 
             def score(asked, chosen):  # how well each sentence answers a table cell's question
-                return self.selector.score(asked, [s.text for s in chosen])
+                texts = [with_context(s, found.passages[s.passage]) for s in chosen]
+                return self.selector.score(asked, texts)
 
         text, extras = enrich(question, text, citations, found, filters, self.vectors, score)
         if text != before:  # an "As of" opening: the checked sentences move along

@@ -172,7 +172,7 @@ def sentence_features(
     if not sentences:
         return np.zeros((0, dim), dtype=np.float32), np.zeros((0, len(FEATURES)))
     vectors = cache.vectors([s.text for s in sentences])
-    context = cache.vectors([_with_context(s, passages[s.passage]) for s in sentences])
+    context = cache.vectors([with_context(s, passages[s.passage]) for s in sentences])
     cos_context = (context @ query_vectors.T).max(axis=1)
     cos_focus = vectors @ focus_vector
     sections = [set(t) for t in terms_batch([section_text(p) for p in passages])]
@@ -220,7 +220,7 @@ def rerank(
             per_passage[p] = per_passage.get(p, 0) + 1
             chosen[i] = None
     picked = list(chosen)
-    texts = [_with_context(sentences[i], passages[sentences[i].passage]) for i in picked]
+    texts = [with_context(sentences[i], passages[sentences[i].passage]) for i in picked]
     scores = selector.score(question, texts)
     before = [sentences[i].score for i in picked]
     for sentence in sentences:
@@ -235,7 +235,8 @@ def rerank(
     return float(scores.max())
 
 
-def _with_context(sentence: Sentence, passage: Passage) -> str:
+def with_context(sentence: Sentence, passage: Passage) -> str:
+    """The sentence as the selector was trained to read it: with its section heading."""
     from bot.selector import pair_text
 
     chunk = passage.chunk
