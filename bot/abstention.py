@@ -26,6 +26,9 @@ METONYMS = {
     "ottawa": "Canada",
     "berlin": "Germany",
     "whitehall": "United Kingdom",
+    "pentagon": "Department of Defense",
+    "french": "France",
+    "dutch": "Netherlands",
 }
 _SALIENT = re.compile(r"\b(?:[A-Z][\w&.-]*[A-Za-z]|[A-Z]{2,}|\d[\d/.-]*\d{2,}[\d/.-]*)\b")
 # A run of capitalised words (with small joining words): a title or a proper name.
@@ -70,23 +73,65 @@ def unknown_words(question: str, keyword, chunk_texts: Callable[[], Sequence[str
     """Salient words of the question that no indexed chunk contains.
 
     If a question names something the documents never mention ("Colorado", "PL 2338"), the
-    documents cannot answer it, however close the remaining words come. An acronym counts as
-    mentioned when the documents spell it out ("SDGs": "Sustainable Development Goals").
+    documents cannot answer it, however close the remaining words come. Only names, acronyms
+    and numbers are checked, and each is read the ways a writer may put it: an acronym spelled
+    out ("SDGs": "Sustainable Development Goals"), a nationality by its country ("Japanese":
+    "Japan"), a capital by its government ("Washington"), and a compound by its parts
+    ("Italy-UNDP").
     """
     from bot.keyword import terms
 
-    unknown = []
-    for word in salient_words(question):
+    def known(word: str) -> bool:
         stems = terms(word)
         if not stems or all(keyword.known(t) for t in stems):
-            continue
-        alias = METONYMS.get(word.lower().split("-")[0])  # "Strasbourg-based" too
+            return True
+        alias = METONYMS.get(word.lower())
         if alias and all(keyword.known(t) for t in terms(alias)):
-            continue
-        if _spelled_out(word, chunk_texts()):
+            return True
+        if any(all(keyword.known(t) for t in terms(c)) for c in _countries(word)):
+            return True
+        return _spelled_out(word, chunk_texts())
+
+    unknown = []
+    for word in salient_words(question):
+        if _SYMBOL.match(word):
+            continue  # a document symbol is checked whole (unknown_symbols), not by its parts
+        if known(word) or all(known(part) for part in word.split("-") if part):
             continue
         unknown.append(word)
     return unknown
+
+
+# A document symbol, "78/311" or "2338/2023": known only as written, since its numbers alone
+# occur everywhere.
+_SYMBOL = re.compile(r"^\d+/\d+$")
+
+
+def unknown_symbols(question: str, phrase_found: Callable[[str], bool]) -> list[str]:
+    """Document symbols ("resolution 78/311") that no chunk holds as written."""
+    symbols = [w for w in salient_words(question) if _SYMBOL.match(w)]
+    return [s for s in dict.fromkeys(symbols) if not phrase_found(s)]
+
+
+# How a nationality is made from its country's name: "Japanese" from "Japan", "British" from
+# "Britain", "Italian" from "Italy", "Kenyan" from "Kenya", "Israeli" from "Israel".
+_NATIONALITY = (
+    ("ese", ("", "a")),
+    ("ish", ("ain", "and", "ey", "en")),
+    ("ian", ("", "a", "ia", "y")),
+    ("an", ("a", "o", "y", "e")),
+    ("i", ("",)),
+)
+
+
+def _countries(word: str) -> list[str]:
+    """The country names a capitalised word would be the nationality of, if it is one."""
+    if len(word) < 5 or not word.isalpha() or not word[0].isupper() or word.isupper():
+        return []
+    for suffix, endings in _NATIONALITY:
+        if word.endswith(suffix):
+            return [word[: -len(suffix)] + e for e in endings]
+    return []
 
 
 def unknown_names(question: str, phrase_found: Callable[[str], bool]) -> list[str]:
@@ -116,11 +161,29 @@ _FILLER = r"(?:(?:of|and|the|for|on|in|to|&)\s+)?"
 
 
 def _spelled_out(word: str, texts: Sequence[str]) -> bool:
+    """Whether the documents write the acronym out, one word per letter, a two-letter acronym
+    standing for two of them: "NAIRR" is "National AI Research Resource"."""
     letters = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
     if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
         return False
-    pattern = re.compile(r"\b" + (r"\w*[\s-]+" + _FILLER).join(letters) + r"\w*", re.IGNORECASE)
+    pattern = re.compile(r"\b(?:" + "|".join(_spellings(letters)) + ")", re.IGNORECASE)
     return any(pattern.search(text) for text in texts)
+
+
+def _spellings(letters: str) -> list[str]:
+    """Patterns for the word runs an acronym may abbreviate: each letter starts a word, or two
+    letters are a two-letter acronym of their own ("AI", "UN", "EU")."""
+    if not letters:
+        return [""]
+    gap = r"[\s-]+" + _FILLER
+    options = [(letters[0] + r"\w*", letters[1:])]
+    if len(letters) >= 2:
+        options.append((letters[:2] + r"\b", letters[2:]))
+    out = []
+    for head, rest in options:
+        for tail in _spellings(rest):
+            out.append(head + (gap + tail if tail else ""))
+    return out
 
 
 def missing_terms(question: Question, text: str, limit: int = 3) -> list[str]:

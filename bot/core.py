@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.abstention import missing_terms, unknown_names, unknown_words
+from bot.abstention import missing_terms, unknown_names, unknown_symbols, unknown_words
 from bot.answerers import NO_ANSWER, ChatModelAnswerer, get_answerer
 from bot.asof import prefer_recent
 from bot.citations import Renumberer, build_citations, renumbered
@@ -552,8 +552,11 @@ class Bot:
         def texts() -> list[str]:  # read only when an acronym needs spelling out
             return [c.text for c in snapshot.chunks.values()]
 
+        def found(phrase: str) -> bool:
+            return _mentions(snapshot, phrase)
+
         unknown = unknown_words(question, snapshot.keyword, texts)
-        unknown += unknown_names(question, lambda phrase: _mentions(snapshot, phrase))
+        unknown += unknown_symbols(question, found) + unknown_names(question, found)
         if not unknown:
             return ""
         listed = ", ".join(f"“{w}”" for w in dict.fromkeys(unknown))

@@ -246,9 +246,13 @@ def index_warnings(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def threshold_label(settings: dict[str, Any]) -> str:
-    """The abstention setting in force, as `name value`: the selector's answer_threshold, or
-    the ranker's abstain_threshold when the selector is off (and in runs saved before it)."""
+def threshold_label(settings: dict[str, Any], used: float | None = None) -> str:
+    """The abstention setting in force, as `name value`: the one whose value the run declined
+    below (``used``, the trade-off's threshold), else the selector's answer_threshold when the
+    selector was on, else the ranker's abstain_threshold (runs saved before the trade-off)."""
+    for name in ("abstain_threshold", "answer_threshold"):
+        if used is not None and settings.get(name) == used:
+            return f"{name} {used}"
     if settings.get("selector"):
         return f"answer_threshold {settings.get('answer_threshold')}"
     return f"abstain_threshold {settings.get('abstain_threshold')}"
@@ -264,7 +268,8 @@ def calibration_hints(data: dict[str, Any]) -> list[str]:
             continue
         now, hint = tradeoff["operating"], tradeoff["hint"]
         limit = tradeoff["max_declined_answerable"]
-        threshold_name = threshold_label(config.get("settings", {})).split()[0]
+        threshold_name = threshold_label(config.get("settings", {}), tradeoff["threshold"])
+        threshold_name = threshold_name.split()[0]
         current = (
             f"now {tradeoff['threshold']:.3f}: {now['declined_unanswerable']:.3f} / "
             f"{now['declined_answerable']:.3f}"
@@ -410,6 +415,7 @@ def markdown(result: RunResult, data: dict[str, Any], plots: list[str]) -> str:
     for config in result.configs:
         block = data["configs"][config.name]
         s = block["settings"]
+        used = (block.get("abstention_tradeoff") or {}).get("threshold")
         parts += [
             "",
             f"### `{config.name}`",
@@ -417,7 +423,7 @@ def markdown(result: RunResult, data: dict[str, Any], plots: list[str]) -> str:
             f"retrieval `{s['retrieval']}`, chunker `{s.get('chunker', 'tokens')}`, answers "
             f"`{s['answer_mode']}`"
             + (f" (`{s['llm_model']}`)" if s["answer_mode"] != "extractive" else "")
-            + f", top_k {s['top_k']}, {threshold_label(s)}, "
+            + f", top_k {s['top_k']}, {threshold_label(s, used)}, "
             f"{block['answer_seconds']:.1f} s for {block['overall']['items']} answers",
             "",
             config_table(block, HEADLINE_METRICS),

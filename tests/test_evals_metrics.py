@@ -578,3 +578,11 @@ def test_abstention_tradeoff_needs_both_classes():
     forced = [M.Decision(0.9, True, True), M.Decision(0.3, True, False)]
     points = M.abstention_tradeoff(forced, 0.6)  # the answerable one is always declined
     assert M.best_abstain_threshold(points, 0.05) is None
+
+
+def test_the_report_names_the_threshold_the_run_declined_below():
+    from evals.report import threshold_label
+
+    settings = {"selector": True, "abstain_threshold": 0.58, "answer_threshold": 0.5}
+    assert threshold_label(settings, 0.58) == "abstain_threshold 0.58"  # the bi-encoder ships
+    assert threshold_label(settings, 0.5) == "answer_threshold 0.5"  # a cross-encoder's run
