@@ -586,3 +586,11 @@ def test_the_report_names_the_threshold_the_run_declined_below():
     settings = {"selector": True, "abstain_threshold": 0.58, "answer_threshold": 0.5}
     assert threshold_label(settings, 0.58) == "abstain_threshold 0.58"  # the bi-encoder ships
     assert threshold_label(settings, 0.5) == "answer_threshold 0.5"  # a cross-encoder's run
+
+
+def test_abstention_auc_is_the_chance_an_answerable_question_scores_higher():
+    from evals.abstention import auc
+
+    assert auc([0.9, 0.8], [0.1]) == 1.0
+    assert auc([0.1], [0.9, 0.8]) == 0.0
+    assert auc([0.5, 0.9], [0.5]) == 0.75  # a tie counts half
