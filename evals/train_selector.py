@@ -254,30 +254,46 @@ def bi_scores(model, examples: Sequence[Example]) -> list[np.ndarray]:
     return out
 
 
-def logistic_scores(examples: Sequence[Example]) -> list[np.ndarray]:
-    """Today's ranker (bot/ranking.py), with the same features the bot computes; a passage's
-    rank is its order by cosine to the question among the question's passages."""
+def ranker_rows(examples: Sequence[Example], cache=None) -> list[np.ndarray]:
+    """The ranker's feature rows (``bot.ranking.FEATURES``) for each example's candidates, in
+    its order, computed as the bot computes them; a passage's rank is its order by cosine to
+    the question among the question's passages. A candidate the bot's sentence split does not
+    produce gets a row of NaN. Questions and passages are embedded in one batch each, and a
+    ``VectorCache`` passed in keeps the sentence vectors for the next call."""
     from bot.embeddings import get_embedder
     from bot.evidence import VectorCache, passage_sentences, sentence_features
-    from bot.ranking import analyse, combine
+    from bot.ranking import FEATURES, analyse
     from bot.records import Passage
     from evals.selector.data import squash
 
     embedder = get_embedder("minilm")
-    cache = VectorCache(embedder)
+    cache = cache or VectorCache(embedder, size=1_000_000)
+    questions = [analyse(ex.label.question) for ex in examples]
+    asked = cache.vectors([q.text for q in questions] + [q.focus for q in questions])
+    chunks = {(ex.label.doc_id, c): ex.doc_chunks[c] for ex in examples for c in ex.chunks}
+    embedded = embedder.embed_passages([c.context_text for c in chunks.values()])
+    chunk_vectors = dict(zip(chunks, embedded, strict=True))
     out = []
-    for ex in examples:
-        chunks = sorted(set(ex.chunks))
-        question = analyse(ex.label.question)
-        q = embedder.embed_batch([ex.label.question, question.focus])
-        dense = embedder.embed_passages([ex.doc_chunks[c].context_text for c in chunks]) @ q[0]
-        ranks = {c: r + 1 for r, c in enumerate(np.array(chunks)[np.argsort(-dense)])}
-        passages = [Passage(ex.doc_chunks[c], 0.0, rank=ranks[c]) for c in chunks]
+    for n, (ex, question) in enumerate(zip(examples, questions, strict=True)):
+        q, focus_vector = asked[n : n + 1], asked[len(examples) + n]
+        held = sorted(set(ex.chunks))
+        dense = np.array([chunk_vectors[(ex.label.doc_id, c)] for c in held]) @ q[0]
+        ranks = {c: r + 1 for r, c in enumerate(np.array(held)[np.argsort(-dense)])}
+        passages = [Passage(ex.doc_chunks[c], 0.0, rank=ranks[c]) for c in held]
         sentences = passage_sentences(passages)
-        _, rows = sentence_features(question, sentences, passages, q[:1], q[1], cache)
-        by_text = dict(zip((squash(s.text) for s in sentences), combine(rows), strict=True))
-        out.append(np.array([by_text.get(squash(t), 0.0) for t in ex.sentences]))
+        _, rows = sentence_features(question, sentences, passages, q, focus_vector, cache)
+        by_text = dict(zip((squash(s.text) for s in sentences), rows, strict=True))
+        missing = np.full(len(FEATURES), np.nan)
+        out.append(np.array([by_text.get(squash(t), missing) for t in ex.sentences]))
     return out
+
+
+def logistic_scores(examples: Sequence[Example]) -> list[np.ndarray]:
+    """Today's ranker (bot/ranking.py) on each example's candidates; 0 for a candidate the
+    bot would not produce."""
+    from bot.ranking import combine
+
+    return [np.nan_to_num(combine(rows)) for rows in ranker_rows(examples)]
 
 
 # --------------------------------------------------------------------------- scoring
