@@ -9,13 +9,17 @@ Measured (hybrid, extractive, default settings with the trained selector, dev sp
 kinds; `python -m evals --split dev` reports the same items plus the policy kinds):
 - shipped corpus, 76 items (`python -m evals --split dev`): recall@5 0.984, must-include 0.677,
   first sentence states a key fact 0.531, all gold documents cited on multi items 0.417 (5 of
-  12), abstention recall 0.750 (9 of 12), abstained on answerable 0.031 (2 of 64), readability
+  12), abstention recall 0.667 (8 of 12), abstained on answerable 0.016 (1 of 64), readability
   defects 0.000, answer words p90 125;
 - the 18 official documents in ../shared/governance-docs, 45 items (`python -m evals --corpus
   ../shared/governance-docs --dataset evals/governance.jsonl --split dev`): recall@5 0.974,
   must-include 0.649, first sentence 0.526, gold document cited on single items 0.926,
   abstention recall 0.429 (3 of 7), abstained on answerable 0.026 (1 of 38), readability
   defects 0.049, words p90 176.
+
+Abstention figures are those of abstain_threshold 0.58 (`python -m evals.abstention`): from
+0.62 it cost the shipped set one declined unanswerable item and saved one declined answerable
+item on each set.
 
 The shipped set's multi-document bound went from 0.40 to 0.25 with the selector: its sharper
 sentence scores keep fewer second-document sentences (6 of 12 multi items cite every gold
