@@ -129,7 +129,9 @@ def variants(also: Sequence[Sequence[str]]) -> list[tuple[str, tuple[str, ...], 
     out += [(f"- {f}", (f,), True) for f in FEATURES]
     out += [(f"- {name}", group, True) for name, group in GROUPS.items()]
     out.append(("- PARAPHRASES (lexical features without them)", (), False))
-    out += [(f"- {' - '.join(drop)}", tuple(drop), True) for drop in also]
+    for drop in also:  # "PARAPHRASES" among them turns the paraphrases off as well
+        kept = tuple(f for f in drop if f != "PARAPHRASES")
+        out.append((f"- {' - '.join(drop)}", kept, "PARAPHRASES" not in drop))
     return out
 
 
